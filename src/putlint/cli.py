@@ -1,0 +1,164 @@
+"""Command line: `putlint index`, ... Findings go to stdout, diagnostics to
+stderr. Exit codes: 0 clean, 1 findings, 2 usage or input error, 123 internal
+error (see errors.py)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from . import __version__, store
+from .errors import EXIT_CLEAN, EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, InputError
+from .index import IndexRun, update_index
+from .tree import open_tree, relative_scopes
+
+EXIT_CODES_HELP = "Exit codes: 0 clean, 1 findings, 2 usage or input error, 123 internal error."
+
+
+def tree_options(command):
+    """TREE, PATHS and the indexing options shared by every command that reads a tree."""
+    for decorator in reversed(
+        (
+            click.argument("tree", required=False, type=click.Path(path_type=str)),
+            click.argument("paths", nargs=-1, type=click.Path(path_type=str)),
+            click.option(
+                "--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count)."
+            ),
+            click.option(
+                "--cache-dir",
+                type=click.Path(path_type=Path, file_okay=False),
+                default=None,
+                help="Where the index lives (default: $PUTLINT_CACHE_DIR or ~/.cache/putlint); never inside the tree.",
+            ),
+            click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files whose tree path matches GLOB."),
+            click.option(
+                "--parse-all",
+                is_flag=True,
+                help="Also parse files that hold only preprocessor lines and comments (skipped by default).",
+            ),
+        )
+    ):
+        command = decorator(command)
+    return command
+
+
+@click.group(epilog=EXIT_CODES_HELP)
+@click.version_option(__version__, prog_name="putlint")
+def cli() -> None:
+    """Find final puts (iput, fput, dput, mntput, ...) reachable from kernel contexts
+    whose teardown would wait on that same context."""
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@tree_options
+def index(tree, paths, jobs, cache_dir, exclude, parse_all) -> None:
+    """Index the C files of a kernel TREE (default: the current directory).
+
+    Only files that changed since the last run are parsed again. PATHS limit
+    the run to files or directories inside the tree.
+    """
+    run = _index(tree, paths, jobs, cache_dir, exclude, parse_all)
+    _print_index_summary(run)
+    sys.exit(EXIT_CLEAN)
+
+
+def _index(tree, paths, jobs, cache_dir, exclude, parse_all) -> IndexRun:
+    root = open_tree(tree or os.environ.get("PUTLINT_TREE") or ".")
+    scopes = relative_scopes(root, tuple(paths))
+    progress = _progress_bar() if sys.stderr.isatty() else None
+    try:
+        return update_index(
+            root,
+            cache_dir or store.default_cache_dir(),
+            scopes=scopes,
+            excludes=tuple(exclude),
+            jobs=jobs,
+            skip_preprocessor_only=not parse_all,
+            progress=progress,
+        )
+    finally:
+        if progress is not None:
+            click.echo("", err=True)
+
+
+def _progress_bar():
+    state = {"shown": -1}
+
+    def show(done: int, total: int) -> None:
+        percent = done * 100 // total
+        if percent != state["shown"] or done == total:
+            state["shown"] = percent
+            bar = "#" * (percent // 4)
+            click.echo(f"\rindexing [{bar:<25}] {done}/{total} files", err=True, nl=False)
+
+    return show
+
+
+def _print_index_summary(run: IndexRun) -> None:
+    for warning in run.warnings:
+        click.echo(warning, err=True)
+    for path, status, message in run.problems[:20]:
+        click.echo(f"{path}: {status}: {message}", err=True)
+    if len(run.problems) > 20:
+        click.echo(f"... and {len(run.problems) - 20} more file diagnostics", err=True)
+    totals = run.totals
+    statuses = run.statuses
+    parse_errors = totals["diagnostics"]
+    lines = [
+        f"tree:          {run.tree}",
+        f"index:         {run.index_file}",
+        f"files:         {len(run.files)} ({totals['bytes'] / 1e6:.1f} MB); parsed now {run.extracted},"
+        f" reused {run.reused}, removed {run.removed}",
+        f"skipped:       {statuses.get('skipped', 0)} files ({run.skipped_bytes / 1e6:.1f} MB) with no code"
+        " (--parse-all parses them)",
+        f"unreadable:    {statuses.get('unreadable', 0)} files",
+        f"functions:     {totals['functions']}",
+        f"calls:         {totals['calls']}",
+        f"callback refs: {totals['refs']}",
+        f"ops inits:     {totals['ops_inits']}",
+        f"assignments:   {totals['ops_assigns']}",
+        f"registrations: {totals['registrations']} (+ {totals['queueings']} queueing calls)",
+        f"members:       {totals['members']}",
+        f"diagnostics:   {parse_errors + len(run.problems)} ({parse_errors} files with parse errors,"
+        f" {len(run.problems)} unreadable or odd files)",
+        f"seconds:       {run.seconds:.1f}",
+    ]
+    click.echo("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: map every failure to its documented exit code."""
+    try:
+        code = cli.main(args=argv, prog_name="putlint", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        code = done.exit_code
+    except click.ClickException as error:
+        error.show()
+        code = EXIT_INPUT_ERROR
+    except click.exceptions.Abort:
+        click.echo("putlint: aborted", err=True)
+        code = EXIT_INPUT_ERROR
+    except InputError as error:
+        click.echo(f"putlint: error: {error}", err=True)
+        code = EXIT_INPUT_ERROR
+    except store.CorruptIndex as error:
+        click.echo(f"putlint: error: the index {error}; remove it or run again to rebuild", err=True)
+        code = EXIT_INPUT_ERROR
+    except KeyboardInterrupt:
+        click.echo("putlint: interrupted", err=True)
+        code = EXIT_INPUT_ERROR
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else EXIT_INPUT_ERROR
+    except Exception as error:  # noqa: BLE001 - the one place that must catch everything
+        if os.environ.get("PUTLINT_DEBUG"):
+            traceback.print_exc()
+        click.echo(
+            f"putlint: internal error: {type(error).__name__}: {error} (set PUTLINT_DEBUG=1 for the traceback)",
+            err=True,
+        )
+        code = EXIT_INTERNAL_ERROR
+    sys.exit(code if isinstance(code, int) else EXIT_CLEAN)

@@ -1,0 +1,203 @@
+"""The facts putlint extracts from one C file.
+
+Every fact is a frozen dataclass. Within a `FileFacts` the path is implied, so
+facts carry no path of their own; `FileFacts.encode()` turns them into plain
+tuples (marshal-friendly, no class references) and `FileFacts.decode()` back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from functools import cache
+
+# Call kinds: how the callee expression names its target.
+DIRECT = "direct"  # foo(x)
+MEMBER = "member"  # a->b->f(x), a.f(x)
+POINTER = "pointer"  # (*fn)(x)
+OTHER = "other"  # guard(mutex)(&l), table[i](x), ...
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A function definition; `line`..`end_line` cover the whole definition."""
+
+    name: str
+    line: int
+    end_line: int
+    is_static: bool
+    is_inline: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A call site inside `caller`'s body.
+
+    `callee` is the function name for direct calls and the whole callee
+    expression, spaces removed, otherwise (`mapping->a_ops->writepages`).
+    `receiver_type` is the declared struct/typedef of the first name in a
+    member path (`address_space` for `mapping`), "" when unknown or direct.
+    """
+
+    caller: str
+    callee: str
+    line: int
+    col: int
+    kind: str
+    receiver_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionRef:
+    """An identifier passed as a call argument: a candidate callback.
+
+    `via` is the callee it is passed to (`kref_put`). Kept once per
+    (caller, target); whether `target` names a function is decided when the
+    graph is linked.
+    """
+
+    caller: str
+    target: str
+    via: str
+    line: int
+    col: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpsInit:
+    """`.field = target` in a designated initializer.
+
+    `struct_type` is the type of the outermost initialized object (struct tag
+    or typedef name, "" when unknown); `field` is the designator path inside it
+    (`writepages`, or `ops.release` for nested initializers).
+    """
+
+    struct_type: str
+    field: str
+    target: str
+    variable: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpsAssign:
+    """`lhs = target;` where target is an identifier: `s->scan_objects = fn`.
+
+    `field` is the last member of `lhs` ("" for a plain variable); `caller` is
+    the enclosing function ("" at file scope); `receiver_type` is the declared
+    type of the first name of `lhs`, "" when unknown.
+    """
+
+    lhs: str
+    field: str
+    target: str
+    caller: str
+    line: int
+    receiver_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """A handler handed to an API that runs it later in another context.
+
+    `INIT_WORK(&w, fn)`, `kthread_run(fn, ...)`, `timer_setup(&t, fn, 0)`,
+    `static DECLARE_WORK(w, fn)`, `module_init(fn)`. `obj` is the work, timer
+    or thread expression it is bound to. Never a call edge.
+    """
+
+    api: str
+    handler: str
+    obj: str
+    caller: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Queueing:
+    """A call that queues work: `queue_work(ceph_inode_wq, &ci->i_work)`.
+
+    `queue` is the workqueue (or worker/task) expression, `work` the work item.
+    """
+
+    api: str
+    queue: str
+    work: str
+    caller: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A struct or union member with its declared type.
+
+    `member_type` is the struct/union tag or typedef name ("" for a plain C
+    type); `pointer` counts the `*`s; function pointers have `member_type`
+    "(*)()".
+    """
+
+    struct_type: str
+    member: str
+    member_type: str
+    pointer: int
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """Something the extractor could not read cleanly; never fatal."""
+
+    line: int
+    kind: str
+    message: str
+
+
+FACT_KINDS = (
+    ("functions", Function),
+    ("calls", Call),
+    ("refs", FunctionRef),
+    ("ops_inits", OpsInit),
+    ("ops_assigns", OpsAssign),
+    ("registrations", Registration),
+    ("queueings", Queueing),
+    ("members", Member),
+    ("diagnostics", Diagnostic),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    """Everything extracted from one file, in source order."""
+
+    path: str
+    functions: tuple[Function, ...] = ()
+    calls: tuple[Call, ...] = ()
+    refs: tuple[FunctionRef, ...] = ()
+    ops_inits: tuple[OpsInit, ...] = ()
+    ops_assigns: tuple[OpsAssign, ...] = ()
+    registrations: tuple[Registration, ...] = ()
+    queueings: tuple[Queueing, ...] = ()
+    members: tuple[Member, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    def encode(self) -> tuple:
+        """Plain nested tuples of str/int/bool, in `FACT_KINDS` order."""
+        return tuple(
+            tuple(tuple(getattr(fact, field) for field in field_names(kind)) for fact in getattr(self, name))
+            for name, kind in FACT_KINDS
+        )
+
+    @classmethod
+    def decode(cls, path: str, data: tuple) -> FileFacts:
+        if len(data) != len(FACT_KINDS):
+            raise ValueError("fact record has the wrong shape")
+        return cls(
+            path,
+            *(tuple(kind(*row) for row in rows) for (_, kind), rows in zip(FACT_KINDS, data)),
+        )
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(getattr(self, name)) for name, _ in FACT_KINDS}
+
+
+@cache
+def field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind))

@@ -1,0 +1,468 @@
+"""The one module that touches tree-sitter: C source bytes in, facts out.
+
+One combined query (queries/facts.scm) walks the tree once; its captures are
+handed, by capture name, to handlers listed in a table. Handlers append rows in
+the field order of the fact dataclasses, so a worker process can ship them
+without building objects (`extract_rows`).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from importlib import resources
+
+import tree_sitter
+import tree_sitter_c
+
+from . import facts
+from .cnames import QUEUEING_APIS, REGISTRATION_APIS, is_constant_name, syscall_name
+
+LANGUAGE = tree_sitter.Language(tree_sitter_c.language())
+
+
+def _load_query(name: str) -> tree_sitter.Query:
+    return tree_sitter.Query(LANGUAGE, resources.files("putlint.queries").joinpath(name).read_text("utf-8"))
+
+
+FACTS_QUERY = _load_query("facts.scm")
+DECLARATIONS_QUERY = _load_query("declarations.scm")
+_PARSER = tree_sitter.Parser(LANGUAGE)
+
+_DECLARE_ARGS = re.compile(rb"\(\s*(\w+)\s*,\s*&?\s*(\w+)")
+_SPACES = re.compile(r"\s+")
+_STORAGE_WORDS = re.compile(rb"\b(static|inline|__always_inline|__inline__|__inline)\b")
+_TRANSPARENT_DECLARATORS = frozenset(
+    {"init_declarator", "array_declarator", "parenthesized_declarator", "attributed_declarator"}
+)
+
+
+def extract(path: str, source: bytes) -> facts.FileFacts:
+    """All facts of one file (see `facts.FileFacts`)."""
+    return facts.FileFacts.decode(path, extract_rows(source))
+
+
+def extract_rows(source: bytes) -> tuple:
+    """Facts of one file as plain row tuples, in `facts.FACT_KINDS` order."""
+    tree = _PARSER.parse(source)
+    return _Extraction(source, tree.root_node).run()
+
+
+def _text(node) -> str:
+    return node.text.decode("utf-8", "replace")
+
+
+def _compact(node) -> str:
+    return _SPACES.sub("", _text(node))
+
+
+def _line(node) -> int:
+    return node.start_point[0] + 1
+
+
+def _identifier_of(node) -> str | None:
+    """`fn` for `fn`, `&fn`, `(fn)` and casts of them; None for anything else."""
+    while node is not None:
+        kind = node.type
+        if kind == "identifier":
+            return _text(node)
+        if kind == "pointer_expression" and node.child(0).type == "&":
+            node = node.child_by_field_name("argument")
+        elif kind == "parenthesized_expression":
+            node = node.named_child(0)
+        elif kind == "cast_expression":
+            node = node.child_by_field_name("value")
+        else:
+            return None
+    return None
+
+
+def _declared_name(declarator) -> tuple[str | None, int, bool]:
+    """(name, pointer depth, is function) of a (field/init/plain) declarator."""
+    pointer = 0
+    is_function = False
+    node = declarator
+    while node is not None:
+        kind = node.type
+        if kind in ("identifier", "field_identifier", "type_identifier"):
+            return _text(node), pointer, is_function
+        if kind == "pointer_declarator":
+            pointer += 1
+        elif kind == "function_declarator":
+            is_function = True
+        elif kind not in _TRANSPARENT_DECLARATORS:
+            return None, pointer, is_function
+        inner = node.child_by_field_name("declarator")
+        if inner is None and kind == "parenthesized_declarator":
+            inner = node.named_child(0)
+        node = inner
+    return None, pointer, is_function
+
+
+def _type_name(type_node) -> str:
+    """Struct/union tag or typedef name of a type specifier, "" otherwise."""
+    if type_node is None:
+        return ""
+    kind = type_node.type
+    if kind in ("struct_specifier", "union_specifier"):
+        name = type_node.child_by_field_name("name")
+        return _text(name) if name is not None else ""
+    if kind == "type_identifier":
+        return _text(type_node)
+    return ""
+
+
+def _declared_types(nodes, types: dict[str, str]) -> dict[str, str]:
+    """Add name -> struct/typedef type for each (parameter) declaration node."""
+    for node in nodes:
+        type_name = _type_name(node.child_by_field_name("type"))
+        if not type_name:
+            continue
+        for declarator in node.children_by_field_name("declarator"):
+            name, _, is_function = _declared_name(declarator)
+            if name is not None and not is_function:
+                types.setdefault(name, type_name)
+    return types
+
+
+def _receiver(node) -> str | None:
+    """The first name of a member path: `mapping` in `mapping->a_ops->f`."""
+    while node is not None and node.type == "field_expression":
+        node = node.child_by_field_name("argument")
+    while node is not None and node.type in ("parenthesized_expression", "pointer_expression"):
+        node = node.named_child(0) if node.type == "parenthesized_expression" else node.child_by_field_name("argument")
+    if node is not None and node.type == "identifier":
+        return _text(node)
+    return None
+
+
+class _Extraction:
+    """One file's extraction; handlers fill the row lists."""
+
+    def __init__(self, source: bytes, root):
+        self.source = source
+        self.root = root
+        self.scopes: list[tuple[int, int, int, str, object]] = []  # start, body start, end, name, node
+        self.starts: list[int] = []
+        self.rows: dict[str, list] = {name: [] for name, _ in facts.FACT_KINDS}
+        self.seen_refs: set[tuple[str, str]] = set()
+        self.local_types: dict[int, dict[str, str]] = {}
+        self.global_types: dict[str, str] | None = None
+        self.errors: list[int] = []
+
+    def run(self) -> tuple:
+        captures = tree_sitter.QueryCursor(FACTS_QUERY).captures(self.root)
+        self._functions(captures.get("function", ()), captures.get("syscall", ()))
+        for name, handler in _HANDLERS:
+            nodes = captures.get(name)
+            if nodes:
+                handler(self, nodes)
+        if self.errors:
+            first = min(self.errors)
+            self.rows["diagnostics"].append(
+                (first, "parse-error", f"{len(self.errors)} ERROR/MISSING node(s), first at line {first}")
+            )
+        self.rows["calls"].sort(key=lambda row: (row[2], row[3]))
+        return tuple(tuple(self.rows[name]) for name, _ in facts.FACT_KINDS)
+
+    def _scope_index(self, byte: int, body_only: bool = True) -> int:
+        """Index in `scopes` of the function whose body holds byte, or -1."""
+        index = bisect_right(self.starts, byte) - 1
+        if index < 0:
+            return -1
+        start, body_start, end, _, _ = self.scopes[index]
+        if byte >= end or (body_only and byte < body_start):
+            return -1
+        return index
+
+    def _caller(self, byte: int) -> str:
+        index = self._scope_index(byte)
+        return self.scopes[index][3] if index >= 0 else ""
+
+    def _type_of(self, name: str, scope: int) -> str:
+        """Declared type of a parameter, local or global named `name`."""
+        if scope >= 0:
+            types = self.local_types.get(scope)
+            if types is None:
+                node = self.scopes[scope][4]
+                found = tree_sitter.QueryCursor(DECLARATIONS_QUERY).captures(node).get("declaration", ())
+                types = self.local_types[scope] = _declared_types(found, {})
+            if name in types:
+                return types[name]
+        if self.global_types is None:
+            top = [child for child in self.root.named_children if child.type == "declaration"]
+            self.global_types = _declared_types(top, {})
+        return self.global_types.get(name, "")
+
+    # -- functions ----------------------------------------------------------
+
+    def _functions(self, definitions, syscalls) -> None:
+        candidates = []
+        for node in definitions:
+            body = node.child_by_field_name("body")
+            name = self._function_name(node) if body is not None else None
+            body_start = body.start_byte if body is not None else node.start_byte
+            candidates.append((node.start_byte, node.end_byte, body_start, name, node, node.end_point[0] + 1))
+        for head in syscalls:
+            body = head.next_named_sibling
+            call = head if head.type == "call_expression" else head.named_child(0)
+            name = syscall_name(_text(call.child_by_field_name("function")), self._first_argument(call))
+            if name and body is not None:
+                candidates.append((head.start_byte, body.end_byte, body.start_byte, name, head, body.end_point[0] + 1))
+        candidates.sort(key=lambda c: (c[0], -c[1]))
+        end_of_last = -1
+        for start, end, body_start, name, node, end_line in candidates:
+            if start < end_of_last:
+                continue  # nested nameless "definition" from a macro loop: keep the outer caller
+            end_of_last = end
+            if name is None:
+                continue
+            self.scopes.append((start, body_start, end, name, node))
+            self.starts.append(start)
+            prefix = self.source[start:body_start]
+            cut = prefix.find(b"(")
+            words = set(_STORAGE_WORDS.findall(prefix[:cut] if cut >= 0 else prefix))
+            self.rows["functions"].append(
+                (name, node.start_point[0] + 1, end_line, b"static" in words, bool(words - {b"static"}))
+            )
+
+    @staticmethod
+    def _first_argument(call) -> str:
+        arguments = call.child_by_field_name("arguments") if call is not None else None
+        if arguments is None or arguments.named_child_count == 0:
+            return ""
+        return _text(arguments.named_child(0))
+
+    @staticmethod
+    def _function_name(node) -> str | None:
+        declarator = node.child_by_field_name("declarator")
+        type_node = node.child_by_field_name("type")
+        if (
+            declarator is not None
+            and declarator.type == "parenthesized_declarator"
+            and type_node is not None
+            and type_node.type in ("identifier", "type_identifier")
+        ):
+            # SYSCALL_DEFINE0(sync) { ... }
+            inner = declarator.named_child(0)
+            return syscall_name(_text(type_node), _text(inner) if inner is not None else "")
+        while declarator is not None and declarator.type != "function_declarator":
+            if declarator.type not in ("pointer_declarator", "parenthesized_declarator", "attributed_declarator"):
+                return None
+            inner = declarator.child_by_field_name("declarator")
+            declarator = inner if inner is not None else declarator.named_child(0)
+        if declarator is None:
+            return None
+        name_node = declarator.child_by_field_name("declarator")
+        if name_node is None or name_node.type != "identifier":
+            return None
+        name = _text(name_node)
+        if name.startswith(("SYSCALL_DEFINE", "COMPAT_SYSCALL_DEFINE")):
+            parameters = declarator.child_by_field_name("parameters")
+            first = parameters.named_child(0) if parameters is not None else None
+            return syscall_name(name, _text(first) if first is not None else "")
+        return name
+
+    # -- calls, registrations, callbacks --------------------------------------
+
+    def _direct_calls(self, nodes) -> None:
+        calls = self.rows["calls"]
+        for callee in nodes:
+            name = _text(callee)
+            registration = REGISTRATION_APIS.get(name)
+            if registration is not None:
+                self._registration(name, registration, callee.parent)
+                continue
+            start = callee.start_byte
+            scope = self._scope_index(start)
+            if scope < 0:
+                continue
+            caller = self.scopes[scope][3]
+            line, col = callee.start_point
+            calls.append((caller, name, line + 1, col + 1, facts.DIRECT, ""))
+            queueing = QUEUEING_APIS.get(name)
+            if queueing is not None:
+                self._queueing(name, queueing, caller, callee.parent)
+
+    def _indirect_calls(self, nodes) -> None:
+        calls = self.rows["calls"]
+        for callee in nodes:
+            scope = self._scope_index(callee.start_byte)
+            if scope < 0:
+                continue
+            kind = callee.type
+            receiver_type = ""
+            if kind == "field_expression":
+                call_kind = facts.MEMBER
+                receiver = _receiver(callee)
+                if receiver is not None:
+                    receiver_type = self._type_of(receiver, scope)
+            elif kind == "parenthesized_expression" and callee.named_child(0).type == "pointer_expression":
+                call_kind = facts.POINTER
+            else:
+                call_kind = facts.OTHER
+            line, col = callee.start_point
+            calls.append((self.scopes[scope][3], _compact(callee), line + 1, col + 1, call_kind, receiver_type))
+
+    def _refs(self, nodes) -> None:
+        refs = self.rows["refs"]
+        for node in nodes:
+            target = _text(node)
+            if is_constant_name(target):
+                continue
+            caller = self._caller(node.start_byte)
+            if not caller or (caller, target) in self.seen_refs:
+                continue
+            arguments = node.parent if node.parent.type == "argument_list" else node.parent.parent
+            call = arguments.parent
+            callee = call.child_by_field_name("function") if call is not None else None
+            if callee is None:
+                continue
+            via = _compact(callee)
+            if via in REGISTRATION_APIS:
+                continue
+            self.seen_refs.add((caller, target))
+            line, col = node.start_point
+            refs.append((caller, target, via, line + 1, col + 1))
+
+    def _registration(self, api, spec, call) -> None:
+        handler_index, obj_index = spec
+        arguments = call.child_by_field_name("arguments")
+        args = arguments.named_children if arguments is not None else []
+        if handler_index >= len(args):
+            return
+        handler = _identifier_of(args[handler_index]) or _compact(args[handler_index])
+        obj = _compact(args[obj_index]) if obj_index is not None and obj_index < len(args) else ""
+        self.rows["registrations"].append((api, handler, obj, self._caller(call.start_byte), _line(call)))
+
+    def _queueing(self, api, spec, caller, call) -> None:
+        queue_index, work_index, default_queue = spec
+        arguments = call.child_by_field_name("arguments")
+        args = arguments.named_children if arguments is not None else []
+        if work_index >= len(args):
+            return
+        queue = _compact(args[queue_index]) if queue_index is not None else default_queue
+        self.rows["queueings"].append((api, queue, _compact(args[work_index]), caller, _line(call)))
+
+    def _declares(self, nodes) -> None:
+        for node in nodes:
+            api = _text(node.child_by_field_name("name"))
+            found = _DECLARE_ARGS.search(node.text)
+            if found is None and node.parent is not None:
+                # The handler can land outside the macro node: read the statement.
+                found = _DECLARE_ARGS.search(node.parent.text)
+            if found is None:
+                continue
+            obj, handler = (group.decode("utf-8", "replace") for group in found.groups())
+            self.rows["registrations"].append((api, handler, obj, self._caller(node.start_byte), _line(node)))
+
+    # -- function pointers stored in objects ------------------------------
+
+    def _inits(self, nodes) -> None:
+        cache: dict[int, tuple[str, str, list[str]]] = {}
+        for node in nodes:
+            target = _identifier_of(node.child_by_field_name("value"))
+            if target is None or is_constant_name(target):
+                continue
+            path = [_text(d.named_child(0)) for d in node.children if d.type == "field_designator"]
+            if not path:
+                continue
+            owner = node.parent
+            key = owner.id if owner is not None else -1
+            if key not in cache:
+                cache[key] = self._initialized_object(owner)
+            struct_type, variable, outer = cache[key]
+            self.rows["ops_inits"].append((struct_type, ".".join(outer + path), target, variable, _line(node)))
+
+    @staticmethod
+    def _initialized_object(node) -> tuple[str, str, list[str]]:
+        """(type, variable, designators of enclosing pairs) of an initializer list."""
+        outer: list[str] = []
+        while node is not None:
+            kind = node.type
+            if kind == "initializer_list":
+                node = node.parent
+            elif kind == "initializer_pair":
+                outer[:0] = [_text(d.named_child(0)) for d in node.children if d.type == "field_designator"]
+                node = node.parent
+            elif kind == "init_declarator":
+                declaration = node.parent
+                name, _, _ = _declared_name(node)
+                type_node = declaration.child_by_field_name("type") if declaration is not None else None
+                return _type_name(type_node), name or "", outer
+            elif kind == "compound_literal_expression":
+                descriptor = node.child_by_field_name("type")
+                return _type_name(descriptor.child_by_field_name("type") if descriptor else None), "", outer
+            else:
+                break
+        return "", "", outer
+
+    def _assigns(self, nodes) -> None:
+        for node in nodes:
+            target = _identifier_of(node.child_by_field_name("right"))
+            if target is None or is_constant_name(target):
+                continue
+            left = node.child_by_field_name("left")
+            scope = self._scope_index(node.start_byte)
+            caller = self.scopes[scope][3] if scope >= 0 else ""
+            field = ""
+            receiver_type = ""
+            if left.type == "field_expression":
+                field = _text(left.child_by_field_name("field"))
+                receiver = _receiver(left)
+                if receiver is not None:
+                    receiver_type = self._type_of(receiver, scope)
+            self.rows["ops_assigns"].append((_compact(left), field, target, caller, _line(node), receiver_type))
+
+    # -- types --------------------------------------------------------------
+
+    def _members(self, nodes) -> None:
+        members = self.rows["members"]
+        for node in nodes:
+            owner = self._member_owner(node)
+            if not owner:
+                continue
+            type_name = _type_name(node.child_by_field_name("type"))
+            for declarator in node.children_by_field_name("declarator"):
+                name, pointer, is_function = _declared_name(declarator)
+                if name is not None:
+                    members.append((owner, name, "(*)()" if is_function else type_name, pointer, _line(declarator)))
+
+    @staticmethod
+    def _member_owner(field_declaration) -> str:
+        """Struct/union that owns a member; anonymous unions belong to their parent."""
+        node = field_declaration.parent
+        while node is not None:
+            if node.type == "field_declaration_list":
+                owner = node.parent
+                if owner is None:
+                    return ""
+                name = owner.child_by_field_name("name")
+                if name is not None:
+                    return _text(name)
+                holder = owner.parent
+                if holder is not None and holder.type == "type_definition":
+                    typedef, _, _ = _declared_name(holder.child_by_field_name("declarator"))
+                    return typedef or ""
+                node = holder
+            elif node.type == "field_declaration":
+                node = node.parent
+            else:
+                return ""
+        return ""
+
+    def _errors(self, nodes) -> None:
+        self.errors.extend(node.start_point[0] + 1 for node in nodes)
+
+
+# Capture name -> handler, in the order they run (functions come first, in run()).
+_HANDLERS = (
+    ("call.direct", _Extraction._direct_calls),
+    ("call.indirect", _Extraction._indirect_calls),
+    ("ref", _Extraction._refs),
+    ("declare", _Extraction._declares),
+    ("init", _Extraction._inits),
+    ("assign", _Extraction._assigns),
+    ("member", _Extraction._members),
+    ("error", _Extraction._errors),
+)

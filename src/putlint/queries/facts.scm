@@ -1,0 +1,62 @@
+; One combined query: the tree is walked once for every fact kind (see
+; shared/research/treesitter-kernel.md §4). parse.py reads it with captures()
+; and hands each capture name to its handler; captures used only by
+; predicates are ignored there but must stay enabled.
+
+(function_definition) @function
+
+; SYSCALL_DEFINEn(name, ...) { ... } comes out as a call statement followed by
+; its body; inside an ERROR parent the sibling pattern needs its own variant.
+((expression_statement
+   (call_expression function: (identifier) @syscall.macro)) @syscall
+ .
+ (compound_statement)
+ (#match? @syscall.macro "^(COMPAT_)?SYSCALL_DEFINE[0-6]$"))
+
+(ERROR
+  (expression_statement
+    (call_expression function: (identifier) @syscall.macro)) @syscall
+  .
+  (compound_statement)
+  (#match? @syscall.macro "^(COMPAT_)?SYSCALL_DEFINE[0-6]$"))
+
+(ERROR
+  (call_expression function: (identifier) @syscall.macro) @syscall
+  .
+  (compound_statement)
+  (#match? @syscall.macro "^(COMPAT_)?SYSCALL_DEFINE[0-6]$"))
+
+(call_expression function: (identifier) @call.direct)
+
+(call_expression
+  function: [
+    (field_expression)
+    (parenthesized_expression)
+    (call_expression)
+    (subscript_expression)
+    (pointer_expression)
+    (cast_expression)
+    (conditional_expression)
+  ] @call.indirect)
+
+; Functions passed as arguments: candidate callbacks.
+(argument_list (identifier) @ref)
+(argument_list (pointer_expression "&" argument: (identifier) @ref))
+
+(initializer_pair) @init
+
+(assignment_expression
+  left: [(field_expression) (identifier)]
+  right: [(identifier) (pointer_expression "&" argument: (identifier))]) @assign
+
+; static DECLARE_WORK(w, fn); parses as a macro type; the arguments are read
+; back from its text.
+(macro_type_specifier
+  name: (identifier) @declare.macro
+  (#match? @declare.macro "^DECLARE_[A-Z_]*WORK$")) @declare
+
+(field_declaration) @member
+
+(ERROR) @error
+
+(MISSING) @error

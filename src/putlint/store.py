@@ -1,0 +1,235 @@
+"""The on-disk index: one SQLite file per kernel tree, outside the tree.
+
+A row per source file holds its stat, content hash, status, fact counts and
+the facts themselves as one compressed marshal blob. SQLite transactions make
+every write atomic; a crash loses at most the batch being written. A file that
+is not a putlint index of this schema and extractor is rebuilt with a warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import sqlite3
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from . import facts
+from .errors import InputError
+
+SCHEMA_VERSION = 1
+COUNT_COLUMNS = tuple(name for name, _ in facts.FACT_KINDS)
+_MAGIC = "putlint-index"
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """What the index knows of one file, without its facts."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    sha1: str
+    status: str
+    message: str
+
+
+def extractor_fingerprint() -> str:
+    """Changes whenever the extraction code or query changes: facts must be redone."""
+    digest = hashlib.sha1(str(SCHEMA_VERSION).encode())
+    package = resources.files("putlint")
+    for name in ("parse.py", "cnames.py", "facts.py", "tree.py", "queries/facts.scm"):
+        digest.update(package.joinpath(name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def encode_facts(rows: tuple) -> bytes:
+    return zlib.compress(marshal.dumps(rows), 1)
+
+
+def decode_facts(blob: bytes) -> tuple:
+    return marshal.loads(zlib.decompress(blob))
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("PUTLINT_CACHE_DIR")
+    if base:
+        return Path(base)
+    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(xdg) / "putlint"
+
+
+def index_path(cache_dir: Path, tree: Path) -> Path:
+    """Where the index of `tree` lives; never inside the tree."""
+    cache_dir = cache_dir.expanduser().resolve()
+    if cache_dir == tree or tree in cache_dir.parents:
+        raise InputError(f"cache directory {cache_dir} is inside the kernel tree; putlint never writes there")
+    key = hashlib.sha1(str(tree).encode()).hexdigest()[:12]
+    return cache_dir / "index" / f"{tree.name}-{key}.sqlite"
+
+
+class CorruptIndex(Exception):
+    """The index file is damaged or foreign."""
+
+
+class Index:
+    """An open index. Use as a context manager."""
+
+    def __init__(self, path: Path, tree: Path):
+        self.path = path
+        self.tree = tree
+        self.warnings: list[str] = []
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(f"cannot create cache directory {path.parent}: {error.strerror}") from None
+        fingerprint = extractor_fingerprint()
+        try:
+            self.db = self._open(fingerprint)
+        except CorruptIndex as why:
+            self.warnings.append(f"warning: index {path} {why}; rebuilding it")
+            self._remove()
+            self.db = self._open(fingerprint)
+
+    def _open(self, fingerprint: str) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error as error:
+            raise InputError(f"cannot open index {self.path}: {error}") from None
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if not tables:
+                self._create(db, fingerprint)
+                return db
+            if tables != {"meta", "files"}:
+                raise CorruptIndex("is not a putlint index")
+            meta = dict(db.execute("SELECT key, value FROM meta"))
+            if meta.get("magic") != _MAGIC:
+                raise CorruptIndex("is not a putlint index")
+            if meta.get("schema") != str(SCHEMA_VERSION) or meta.get("extractor") != fingerprint:
+                raise CorruptIndex("was written by another putlint version")
+            if meta.get("tree") != str(self.tree):
+                raise CorruptIndex("belongs to another tree")
+            return db
+        except sqlite3.DatabaseError as error:
+            db.close()
+            raise CorruptIndex(f"is damaged ({error})") from None
+        except CorruptIndex:
+            db.close()
+            raise
+
+    def _create(self, db: sqlite3.Connection, fingerprint: str) -> None:
+        counts = ", ".join(f"n_{name} INTEGER NOT NULL DEFAULT 0" for name in COUNT_COLUMNS)
+        db.execute("BEGIN")
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute(
+            "CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,"
+            f" sha1 TEXT NOT NULL, status TEXT NOT NULL, message TEXT NOT NULL, {counts}, facts BLOB)"
+        )
+        db.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [("magic", _MAGIC), ("schema", str(SCHEMA_VERSION)), ("extractor", fingerprint), ("tree", str(self.tree))],
+        )
+        db.execute("COMMIT")
+
+    def _remove(self) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                os.unlink(f"{self.path}{suffix}")
+            except FileNotFoundError:
+                pass
+            except OSError as error:
+                raise InputError(f"cannot replace damaged index {self.path}: {error.strerror}") from None
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- reading ------------------------------------------------------------
+
+    def records(self) -> dict[str, FileRecord]:
+        try:
+            return {
+                row[0]: FileRecord(*row)
+                for row in self.db.execute("SELECT path, size, mtime_ns, sha1, status, message FROM files")
+            }
+        except sqlite3.DatabaseError as error:
+            raise CorruptIndex(f"is damaged ({error})") from None
+
+    def totals(self, paths: Iterable[str] | None = None) -> dict[str, int]:
+        """Sums of the fact counts and byte sizes over `paths` (all when None)."""
+        columns = ", ".join(f"SUM(n_{name})" for name in COUNT_COLUMNS)
+        query = f"SELECT COUNT(*), SUM(size), {columns} FROM files"
+        if paths is None:
+            row = self.db.execute(query).fetchone()
+        else:
+            self.db.execute("CREATE TEMP TABLE IF NOT EXISTS wanted (path TEXT PRIMARY KEY)")
+            self.db.execute("DELETE FROM wanted")
+            self.db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", ((p,) for p in paths))
+            row = self.db.execute(query + " WHERE path IN (SELECT path FROM wanted)").fetchone()
+        names = ("files", "bytes", *COUNT_COLUMNS)
+        return {name: int(value or 0) for name, value in zip(names, row)}
+
+    def load(self, paths: Iterable[str] | None = None) -> Iterator[facts.FileFacts]:
+        """Facts of the indexed files (of `paths` when given), sorted by path."""
+        wanted = None if paths is None else set(paths)
+        try:
+            for path, blob in self.db.execute("SELECT path, facts FROM files WHERE facts IS NOT NULL ORDER BY path"):
+                if wanted is not None and path not in wanted:
+                    continue
+                yield facts.FileFacts.decode(path, decode_facts(blob))
+        except (sqlite3.DatabaseError, ValueError, EOFError, TypeError, zlib.error) as error:
+            raise CorruptIndex(f"is damaged ({error})") from None
+
+    # -- writing ------------------------------------------------------------
+
+    def write(self, rows: Iterable[tuple]) -> None:
+        """Store (record, counts dict, blob or None) triples in one transaction."""
+        placeholders = ", ".join("?" * (7 + len(COUNT_COLUMNS)))
+        self.db.execute("BEGIN")
+        try:
+            self.db.executemany(
+                f"INSERT OR REPLACE INTO files VALUES ({placeholders})",
+                (
+                    (
+                        record.path,
+                        record.size,
+                        record.mtime_ns,
+                        record.sha1,
+                        record.status,
+                        record.message,
+                        *(counts.get(name, 0) for name in COUNT_COLUMNS),
+                        blob,
+                    )
+                    for record, counts, blob in rows
+                ),
+            )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def touch(self, records: Iterable[FileRecord]) -> None:
+        """Update stat data of files whose content did not change."""
+        self.db.execute("BEGIN")
+        self.db.executemany(
+            "UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?",
+            ((r.size, r.mtime_ns, r.path) for r in records),
+        )
+        self.db.execute("COMMIT")
+
+    def forget(self, paths: Iterable[str]) -> None:
+        self.db.execute("BEGIN")
+        self.db.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in paths))
+        self.db.execute("COMMIT")
