@@ -82,9 +82,7 @@ def update_index(
             index.forget(gone)
         todo = [f for f in files if _needs_extraction(known.get(f.path), f, skip_preprocessor_only)]
         todo.sort(key=lambda f: -f.size)
-        job_list = [
-            _Job(root, f, known[f.path].sha1 if f.path in known else "", skip_preprocessor_only) for f in todo
-        ]
+        job_list = [_Job(root, f, _reusable_sha1(known.get(f.path)), skip_preprocessor_only) for f in todo]
         _run_jobs(index, job_list, jobs, progress)
         records = index.records()
         totals = index.totals(found)
@@ -120,6 +118,13 @@ def _needs_extraction(record: store.FileRecord | None, file: SourceFile, skip_pr
     if record.status == UNREADABLE:
         return True  # permissions may have been fixed
     return not skip_preprocessor_only and record.message == _PREPROCESSOR_ONLY
+
+
+def _reusable_sha1(record: store.FileRecord | None) -> str:
+    """The cached content hash, when facts of equal content may be kept as they are."""
+    if record is None or record.status != OK:
+        return ""
+    return record.sha1
 
 
 def _run_jobs(index: store.Index, job_list: list[_Job], jobs: int | None, progress) -> None:

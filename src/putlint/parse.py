@@ -162,8 +162,7 @@ class _Extraction:
             self.rows["diagnostics"].append(
                 (first, "parse-error", f"{len(self.errors)} ERROR/MISSING node(s), first at line {first}")
             )
-        self.rows["calls"].sort(key=lambda row: (row[2], row[3]))
-        return tuple(tuple(self.rows[name]) for name, _ in facts.FACT_KINDS)
+        return tuple(tuple(sorted(self.rows[name], key=_SOURCE_ORDER[name])) for name, _ in facts.FACT_KINDS)
 
     def _scope_index(self, byte: int, body_only: bool = True) -> int:
         """Index in `scopes` of the function whose body holds byte, or -1."""
@@ -454,6 +453,18 @@ class _Extraction:
     def _errors(self, nodes) -> None:
         self.errors.extend(node.start_point[0] + 1 for node in nodes)
 
+
+def _source_order(kind: type):
+    """Sort key of a row of `kind`: its line, then its column where it has one."""
+    names = facts.field_names(kind)
+    line = names.index("line")
+    if "col" in names:
+        col = names.index("col")
+        return lambda row: (row[line], row[col])
+    return lambda row: row[line]
+
+
+_SOURCE_ORDER = {name: _source_order(kind) for name, kind in facts.FACT_KINDS}
 
 # Capture name -> handler, in the order they run (functions come first, in run()).
 _HANDLERS = (

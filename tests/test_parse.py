@@ -1,0 +1,255 @@
+"""Each query pattern on a tiny snippet: "this snippet yields exactly these facts"."""
+
+from putlint.facts import (
+    Call,
+    FileFacts,
+    Function,
+    FunctionRef,
+    Member,
+    OpsAssign,
+    OpsInit,
+    Queueing,
+    Registration,
+)
+from putlint.parse import extract
+
+
+def facts_of(source: str) -> FileFacts:
+    return extract("t.c", source.encode())
+
+
+def test_function_definitions_with_static_inline_and_annotations():
+    found = facts_of(
+        "static inline int a(void) { return 0; }\n"
+        "int __init b(int x) __releases(x)\n"
+        "{\n"
+        "\treturn x;\n"
+        "}\n"
+        "static struct inode *c(void) { return 0; }\n"
+        "static __always_inline void d(void) { }\n"
+    )
+    assert found.functions == (
+        Function("a", 1, 1, True, True),
+        Function("b", 2, 5, False, False),
+        Function("c", 6, 6, True, False),
+        Function("d", 7, 7, True, True),
+    )
+    # __releases(x) sits outside the body: an annotation, not a call.
+    assert found.calls == ()
+
+
+def test_direct_member_pointer_and_other_calls_with_receiver_types():
+    found = facts_of(
+        "void evict(struct inode *inode)\n"
+        "{\n"
+        "\tconst struct super_operations *op = inode->i_sb->s_op;\n"
+        "\top->evict_inode(inode);\n"
+        "\tinode->i_mapping->a_ops->writepages(inode->i_mapping, 0);\n"
+        "\t(*fn)(inode);\n"
+        "\tguard(mutex)(&lock);\n"
+        "\tiput(inode);\n"
+        "}\n"
+    )
+    assert found.calls == (
+        Call("evict", "op->evict_inode", 4, 2, "member", "super_operations"),
+        Call("evict", "inode->i_mapping->a_ops->writepages", 5, 2, "member", "inode"),
+        Call("evict", "(*fn)", 6, 2, "pointer", ""),
+        Call("evict", "guard", 7, 2, "direct", ""),
+        Call("evict", "guard(mutex)", 7, 2, "other", ""),
+        Call("evict", "iput", 8, 2, "direct", ""),
+    )
+
+
+def test_global_receiver_type_and_unknown_receiver():
+    found = facts_of(
+        "static struct shrinker *my_shrinker;\n"
+        "void f(void) { my_shrinker->scan_objects(0, 0); mystery->g(); }\n"
+    )
+    assert [(c.callee, c.receiver_type) for c in found.calls] == [
+        ("my_shrinker->scan_objects", "shrinker"),
+        ("mystery->g", ""),
+    ]
+
+
+def test_syscall_define_bodies_are_functions():
+    found = facts_of(
+        "SYSCALL_DEFINE3(read, unsigned int, fd, char __user *, buf, size_t, count)\n"
+        "{\n"
+        "\treturn ksys_read(fd, buf, count);\n"
+        "}\n"
+        "SYSCALL_DEFINE0(sync)\n"
+        "{\n"
+        "\tksys_sync();\n"
+        "\treturn 0;\n"
+        "}\n"
+        "COMPAT_SYSCALL_DEFINE1(x, int, a)\n"
+        "{\n"
+        "\tdo_x(a);\n"
+        "}\n"
+    )
+    assert [(f.name, f.line, f.end_line) for f in found.functions] == [
+        ("sys_read", 1, 4),
+        ("sys_sync", 5, 9),
+        ("compat_sys_x", 10, 13),
+    ]
+    assert [(c.caller, c.callee) for c in found.calls] == [
+        ("sys_read", "ksys_read"),
+        ("sys_sync", "ksys_sync"),
+        ("compat_sys_x", "do_x"),
+    ]
+
+
+def test_macro_loops_keep_their_calls_in_the_outer_function():
+    found = facts_of(
+        "void f(struct list_head *h)\n"
+        "{\n"
+        "\tint cpu;\n"
+        "\tfor_each_possible_cpu(cpu) {\n"
+        "\t\tg(cpu);\n"
+        "\t}\n"
+        "\tlist_for_each_entry(p, h, list) {\n"
+        "\t\tiput(p->inode);\n"
+        "\t}\n"
+        "}\n"
+    )
+    assert [f.name for f in found.functions] == ["f"]
+    assert {c.callee for c in found.calls} >= {"g", "iput", "list_for_each_entry"}
+    assert {c.caller for c in found.calls} == {"f"}
+
+
+def test_designated_initializers_plain_nested_array_and_compound_literal():
+    found = facts_of(
+        "static const struct address_space_operations ceph_aops = {\n"
+        "\t.writepages = ceph_writepages_start,\n"
+        "\t.dirty_folio = &ceph_dirty_folio,\n"
+        "\t.flags = AOP_FLAG,\n"
+        "};\n"
+        "static struct ops_table tbl[] = {\n"
+        "\t[0] = { .ops = { .release = r0 } },\n"
+        "\t{ .open = o1 },\n"
+        "};\n"
+        "void f(void) { g(&(struct file_operations){ .release = r2 }); }\n"
+    )
+    assert found.ops_inits == (
+        OpsInit("address_space_operations", "writepages", "ceph_writepages_start", "ceph_aops", 2),
+        OpsInit("address_space_operations", "dirty_folio", "ceph_dirty_folio", "ceph_aops", 3),
+        OpsInit("ops_table", "ops.release", "r0", "tbl", 7),
+        OpsInit("ops_table", "open", "o1", "tbl", 8),
+        OpsInit("file_operations", "release", "r2", "", 10),
+    )
+
+
+def test_runtime_assignments_of_functions():
+    found = facts_of(
+        "static int f(struct super_block *s)\n"
+        "{\n"
+        "\ts->s_shrink->scan_objects = super_cache_scan;\n"
+        "\treq->r_callback = &finish_read;\n"
+        "\tfn = helper;\n"
+        "\ts->s_flags = SB_ACTIVE;\n"
+        "\treturn 0;\n"
+        "}\n"
+    )
+    assert found.ops_assigns == (
+        OpsAssign("s->s_shrink->scan_objects", "scan_objects", "super_cache_scan", "f", 3, "super_block"),
+        OpsAssign("req->r_callback", "r_callback", "finish_read", "f", 4, ""),
+        OpsAssign("fn", "", "helper", "f", 5, ""),
+    )
+
+
+def test_callbacks_passed_as_arguments_once_per_caller():
+    found = facts_of(
+        "void f(struct r *r)\n"
+        "{\n"
+        "\tkref_put(&r->kref, release_fn);\n"
+        "\tkref_put(&r->kref2, release_fn);\n"
+        "\titerate(session, &cb, GFP_KERNEL);\n"
+        "}\n"
+    )
+    assert found.refs == (
+        FunctionRef("f", "release_fn", "kref_put", 3, 21),
+        FunctionRef("f", "session", "iterate", 5, 10),
+        FunctionRef("f", "cb", "iterate", 5, 20),
+    )
+
+
+def test_registrations_are_facts_not_calls_and_not_callbacks():
+    found = facts_of(
+        "static DECLARE_DELAYED_WORK(delayed_fput_work, delayed_fput);\n"
+        "static DECLARE_WORK(w, plain_fn);\n"
+        "void f(struct bdi_writeback *wb, struct file *file)\n"
+        "{\n"
+        "\tINIT_DELAYED_WORK(&wb->dwork, wb_workfn);\n"
+        "\tinit_task_work(&file->f_task_work, ____fput);\n"
+        "\ttimer_setup(&t, timer_fn, 0);\n"
+        "\ttsk = kthread_run(kswapd, pgdat, \"kswapd%d\", nid);\n"
+        "\tcall_rcu(&inode->i_rcu, i_callback);\n"
+        "}\n"
+        "module_init(init_ceph);\n"
+    )
+    assert found.registrations == (
+        Registration("DECLARE_DELAYED_WORK", "delayed_fput", "delayed_fput_work", "", 1),
+        Registration("DECLARE_WORK", "plain_fn", "w", "", 2),
+        Registration("INIT_DELAYED_WORK", "wb_workfn", "&wb->dwork", "f", 5),
+        Registration("init_task_work", "____fput", "&file->f_task_work", "f", 6),
+        Registration("timer_setup", "timer_fn", "&t", "f", 7),
+        Registration("kthread_run", "kswapd", "", "f", 8),
+        Registration("call_rcu", "i_callback", "&inode->i_rcu", "f", 9),
+        Registration("module_init", "init_ceph", "", "", 11),
+    )
+    assert {c.callee for c in found.calls} == set()
+    assert found.refs == ()  # arguments of registration APIs are data, not callbacks
+
+
+def test_queueing_calls_name_their_workqueue():
+    found = facts_of(
+        "void f(struct ceph_inode_info *ci, struct file *file)\n"
+        "{\n"
+        "\tqueue_work(ceph_inode_wq, &ci->i_work);\n"
+        "\tschedule_delayed_work(&delayed_fput_work, 1);\n"
+        "\ttask_work_add(current, &file->f_task_work, TWA_RESUME);\n"
+        "}\n"
+    )
+    assert found.queueings == (
+        Queueing("queue_work", "ceph_inode_wq", "&ci->i_work", "f", 3),
+        Queueing("schedule_delayed_work", "system_wq", "&delayed_fput_work", "f", 4),
+        Queueing("task_work_add", "current", "&file->f_task_work", "f", 5),
+    )
+
+
+def test_struct_members_with_types_anonymous_unions_and_function_pointers():
+    found = facts_of(
+        "struct super_block {\n"
+        "\tconst struct super_operations *s_op;\n"
+        "\tstruct list_head s_list, *s_p;\n"
+        "\tunion {\n"
+        "\t\tstruct shrinker *s_shrink;\n"
+        "\t};\n"
+        "\tvoid (*evict)(struct inode *);\n"
+        "};\n"
+        "typedef struct { int x; } anon_t;\n"
+    )
+    assert found.members == (
+        Member("super_block", "s_op", "super_operations", 1, 2),
+        Member("super_block", "s_list", "list_head", 0, 3),
+        Member("super_block", "s_p", "list_head", 1, 3),
+        Member("super_block", "s_shrink", "shrinker", 1, 5),
+        Member("super_block", "evict", "(*)()", 1, 7),
+        Member("anon_t", "x", "", 0, 9),
+    )
+
+
+def test_parse_errors_are_counted_as_one_diagnostic():
+    found = facts_of("void f(void) { int = ; }\nvoid g(void) { h(); }\n")
+    assert [d.kind for d in found.diagnostics] == ["parse-error"]
+    assert found.diagnostics[0].line == 1
+    assert [c.callee for c in found.calls] == ["h"]
+
+
+def test_clean_file_has_no_diagnostics():
+    assert facts_of("int f(void) { return g(); }\n").diagnostics == ()
+
+
+def test_encode_decode_round_trip():
+    found = facts_of("static int f(void) { return g(&h); }\nstatic struct x y = { .a = f };\n")
+    assert FileFacts.decode("t.c", found.encode()) == found
