@@ -15,7 +15,9 @@ It prints, and never asserts on:
     over the same .c/.h files;
   * function-definition recall of putlint against universal-ctags on --recall-scope
     (default fs): ctags definitions, how many putlint found (same file and name, ctags line
-    inside putlint's [line, end_line]), up to 20 misses, and putlint definitions ctags lacks.
+    inside putlint's [line, end_line]), up to 20 misses (ALL_CAPS names, mostly macro
+    invocations ctags takes for definitions, only counted by name), and putlint definitions
+    ctags lacks (sys_* ones come from SYSCALL_DEFINE, whose ctags tags are dropped).
 Exit status: 0 done, 2 missing tree, putlint, or a failed putlint run. A missing cscope or
 ctags skips its part with a note. Temp dirs are removed; nothing is written into the tree.
 """
@@ -31,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,7 +45,9 @@ CTAGS_IGNORE = (
     "EXPORT_SYMBOL_GPL+,__read_mostly,__maybe_unused,__printf+,__attribute__+,__acquire+,__release+,"
     "__cacheline_aligned"
 )
-SYSCALL_TAG = re.compile(r"^(COMPAT_)?SYSCALL_DEFINE\d*$")
+SYSCALL_TAG = re.compile(r"^(COMPAT_)?SYSCALL(32)?_DEFINE\d*$")
+SYSCALL_NAME = re.compile(r"^(compat_)?sys_")  # putlint's names for SYSCALL_DEFINE bodies
+MACRO_NAME = re.compile(r"[A-Z0-9_]+")  # ctags "definitions" named like macros: usually invocations
 
 
 def die(message: str) -> None:
@@ -106,11 +111,9 @@ def measure(cmd: list[str], cwd: str | None = None) -> dict:
     peak_in = "parent" if parent_kb >= child_kb else "child"
     if total_kb > 1.05 * max(parent_kb, child_kb):  # peak reached between samples: unattributed
         peak_in = "?"
-    return {
-        "cmd": cmd, "returncode": proc.returncode, "stdout": stdout, "stderr": stderr, "seconds": round(wall, 2),
-        "peak_rss_mb": round(total_kb / 1024, 1), "peak_in": peak_in,
-        "parent_rss_mb": round(parent_kb / 1024, 1), "largest_child_rss_mb": round(child_kb / 1024, 1),
-    }
+    return {"cmd": cmd, "returncode": proc.returncode, "stdout": stdout, "stderr": stderr, "seconds": round(wall, 2),
+            "peak_rss_mb": round(total_kb / 1024, 1), "peak_in": peak_in,
+            "parent_rss_mb": round(parent_kb / 1024, 1), "largest_child_rss_mb": round(child_kb / 1024, 1)}
 
 
 def putlint_command() -> list[str]:
@@ -191,13 +194,9 @@ def recall(tree: Path, scope: str, cache_dir: Path) -> dict | str:
         tag = json.loads(line)
         if tag.get("_type") == "tag" and tag.get("kind") == "function" and not SYSCALL_TAG.match(tag["name"]):
             tags.append((tag["path"], tag["line"], tag["name"]))
-    try:
-        from putlint import store
-        from putlint.tree import open_tree
-    except ImportError:
-        sys.path.insert(0, str(REPO / "src"))
-        from putlint import store
-        from putlint.tree import open_tree
+    sys.path.append(str(REPO / "src"))  # used only when putlint is not installed
+    from putlint import store
+    from putlint.tree import open_tree
     root = open_tree(tree)
     ours: dict[tuple[str, str], list[tuple[int, int]]] = {}
     with store.Index(store.index_path(cache_dir, root), root) as idx:
@@ -205,23 +204,23 @@ def recall(tree: Path, scope: str, cache_dir: Path) -> dict | str:
             if ff.path == scope or ff.path.startswith(scope + "/"):
                 for fn in ff.functions:
                     ours.setdefault((ff.path, fn.name), []).append((fn.line, fn.end_line))
-    misses = [(p, line, name) for p, line, name in tags
-              if not any(a <= line <= b for a, b in ours.get((p, name), ()))]
+    misses = sorted(((p, line, name) for p, line, name in tags
+                     if not any(a <= line <= b for a, b in ours.get((p, name), ()))),
+                    key=lambda m: (bool(MACRO_NAME.fullmatch(m[2])), m))  # ALL_CAPS (macro-like) last
     by_key: dict[tuple[str, str], list[int]] = {}
     for p, line, name in tags:
         by_key.setdefault((p, name), []).append(line)
-    extra = sorted((p, a, name) for (p, name), ranges in ours.items() for a, b in ranges
-                   if not any(a <= line <= b for line in by_key.get((p, name), ())))
+    extra = sorted(((p, a, name) for (p, name), ranges in ours.items() for a, b in ranges
+                    if not any(a <= line <= b for line in by_key.get((p, name), ()))),
+                   key=lambda m: (bool(SYSCALL_NAME.match(m[2])), m))  # SYSCALL_DEFINE wrappers last
     found = len(tags) - len(misses)
     return {"scope": scope, "ctags_definitions": len(tags), "found": found,
             "recall_percent": round(100 * found / len(tags), 2) if tags else None,
             "ctags_seconds": round(ctags_seconds, 2), "misses": [f"{p}:{n} {name}" for p, n, name in misses],
+            "macro_like_misses": sum(1 for m in misses if MACRO_NAME.fullmatch(m[2])),
             "putlint_definitions": sum(len(r) for r in ours.values()),
-            "putlint_only": [f"{p}:{n} {name}" for p, n, name in extra]}
-
-
-def covers(paths: list[str], scope: str) -> bool:
-    return not paths or any(p in ("", ".") or scope == p or scope.startswith(p + "/") for p in paths)
+            "putlint_only": [f"{p}:{n} {name}" for p, n, name in extra],
+            "putlint_only_syscalls": sum(1 for m in extra if SYSCALL_NAME.match(m[2]))}
 
 
 def main() -> None:
@@ -247,9 +246,11 @@ def main() -> None:
         die(f"{tree} does not look like a kernel tree (no Kconfig)")
     paths = [os.path.relpath(p, tree) if os.path.isabs(p) else os.path.normpath(p).strip("/") for p in args.paths]
     scope = os.path.normpath(args.recall_scope).strip("/")
-    for p in paths + ([] if args.skip_recall else [scope]):
+    for given, p in zip(args.paths + [args.recall_scope], paths + [scope]):
         if p.startswith("..") or not (tree / p).exists():
-            die(f"path {p} is not in the kernel tree {tree}")
+            die(f"path {given} is not in the kernel tree {tree}")
+    if args.jobs is not None and args.jobs < 1:
+        die("--jobs must be at least 1")
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
 
     figures: dict = {"tree": str(tree), "paths": paths or ["(whole tree)"], "jobs": args.jobs or os.cpu_count()}
@@ -263,20 +264,18 @@ def main() -> None:
         notes = []
         if not args.skip_cscope:
             (work / "cscope").mkdir()
-            got = run_cscope(tree, paths, work / "cscope")
+            figures["cscope_cold"] = got = run_cscope(tree, paths, work / "cscope")
             if isinstance(got, str):
                 notes.append(got)
             else:
-                figures["cscope_cold"] = got
                 rows.append(("cscope -b -q -k (cold)", got))
         if not args.skip_recall:
-            if not covers(paths, scope):  # make sure the recall scope is indexed (not timed)
+            if paths and not any(p == "." or scope == p or scope.startswith(p + "/") for p in paths):
+                # the recall scope is outside the timed scope: index it too (not timed)
                 run_putlint(["index", str(tree), scope, "--cache-dir", str(cache), *jobs], "putlint index of " + scope)
-            got = recall(tree, scope, cache)
+            figures["recall"] = got = recall(tree, scope, cache)
             if isinstance(got, str):
                 notes.append(got)
-            else:
-                figures["recall"] = got
 
     print(f"tree:  {tree}\npaths: {' '.join(figures['paths'])}   jobs: {figures['jobs']}\n")
     print(f"{'run':<24}{'wall s':>9}{'peak RSS MB':>13}  {'peak in':<8}{'files':>8}{'MB':>9}{'MB/s':>9}")
@@ -289,23 +288,27 @@ def main() -> None:
     for note in notes:
         print(f"note: {note}")
     rec = figures.get("recall")
-    if rec:
+    if isinstance(rec, dict):
         print(f"\nfunction-definition recall vs universal-ctags on {rec['scope']}/ (ctags took {rec['ctags_seconds']} s):")
         print(f"  ctags definitions: {rec['ctags_definitions']}   found by putlint: {rec['found']}"
               f"   recall: {rec['recall_percent']}%")
-        print(f"  putlint definitions: {rec['putlint_definitions']}   not in ctags: {len(rec['putlint_only'])}")
-        if rec["misses"]:
-            caps = sum(1 for m in rec["misses"] if re.fullmatch(r"[A-Z0-9_]+", m.rsplit(" ", 1)[1]))
-            print(f"  misses ({min(20, len(rec['misses']))} of {len(rec['misses'])}; {caps} ALL_CAPS names,"
-                  " likely macro invocations ctags took for definitions):")
-            print("".join(f"    {m}\n" for m in rec["misses"][:20]), end="")
-        if rec["putlint_only"]:
-            print(f"  putlint-only ({min(10, len(rec['putlint_only']))} of {len(rec['putlint_only'])}):")
-            print("".join(f"    {m}\n" for m in rec["putlint_only"][:10]), end="")
+        print(f"  putlint definitions: {rec['putlint_definitions']}   not in ctags: {len(rec['putlint_only'])}"
+              f" ({rec['putlint_only_syscalls']} sys_*/compat_sys_* from SYSCALL_DEFINE, whose ctags tags are dropped)")
+        real = rec["misses"][: len(rec["misses"]) - rec["macro_like_misses"]]
+        if rec["macro_like_misses"]:
+            names = Counter(m.rsplit(" ", 1)[1] for m in rec["misses"][len(real):])
+            print(f"  misses named in ALL_CAPS (likely macro invocations ctags took for definitions):"
+                  f" {rec['macro_like_misses']}: " + ", ".join(f"{n} x{c}" for n, c in names.most_common()))
+        if real:
+            print(f"  other misses ({min(20, len(real))} of {len(real)}):")
+            print("".join(f"    {m}\n" for m in real[:20]), end="")
+        others = rec["putlint_only"][: len(rec["putlint_only"]) - rec["putlint_only_syscalls"]]
+        if others:
+            print(f"  putlint-only, not syscalls ({min(10, len(others))} of {len(others)}):")
+            print("".join(f"    {m}\n" for m in others[:10]), end="")
     if args.json:
-        for r in (figures.get("putlint_cold"), figures.get("putlint_warm"), figures.get("cscope_cold")):
-            if r:
-                r.pop("stderr", None)
+        for _, r in rows:
+            r.pop("stderr", None)
         Path(args.json).write_text(json.dumps(figures, indent=2) + "\n")
         print(f"\nfigures written to {args.json}")
 

@@ -26,11 +26,11 @@ def _load_query(name: str) -> tree_sitter.Query:
 
 
 FACTS_QUERY = _load_query("facts.scm")
-DECLARATIONS_QUERY = _load_query("declarations.scm")
 _PARSER = tree_sitter.Parser(LANGUAGE)
 
 _DECLARE_ARGS = re.compile(rb"\(\s*(\w+)\s*,\s*&?\s*(\w+)")
 _SPACES = re.compile(r"\s+")
+_CONSTANT_NAME = re.compile(rb"[A-Z_][A-Z0-9_]*$")
 _STORAGE_WORDS = re.compile(rb"\b(static|inline|__always_inline|__inline__|__inline)\b")
 _TRANSPARENT_DECLARATORS = frozenset(
     {"init_declarator", "array_declarator", "parenthesized_declarator", "attributed_declarator"}
@@ -145,8 +145,8 @@ class _Extraction:
         self.scopes: list[tuple[int, int, int, str, object]] = []  # start, body start, end, name, node
         self.starts: list[int] = []
         self.rows: dict[str, list] = {name: [] for name, _ in facts.FACT_KINDS}
-        self.seen_refs: set[tuple[str, str]] = set()
-        self.local_types: dict[int, dict[str, str]] = {}
+        self.seen_refs: set[tuple[int, bytes]] = set()
+        self.block_types: dict[int, dict[str, str]] = {}
         self.global_types: dict[str, str] | None = None
         self.errors: list[int] = []
 
@@ -157,6 +157,8 @@ class _Extraction:
             nodes = captures.get(name)
             if nodes:
                 handler(self, nodes)
+        if self.root.has_error:
+            self._collect_errors(self.root)
         if self.errors:
             first = min(self.errors)
             self.rows["diagnostics"].append(
@@ -178,16 +180,35 @@ class _Extraction:
         index = self._scope_index(byte)
         return self.scopes[index][3] if index >= 0 else ""
 
-    def _type_of(self, name: str, scope: int) -> str:
-        """Declared type of a parameter, local or global named `name`."""
-        if scope >= 0:
-            types = self.local_types.get(scope)
-            if types is None:
-                node = self.scopes[scope][4]
-                found = tree_sitter.QueryCursor(DECLARATIONS_QUERY).captures(node).get("declaration", ())
-                types = self.local_types[scope] = _declared_types(found, {})
-            if name in types:
-                return types[name]
+    def _type_of(self, name: str, node) -> str:
+        """Declared type of the local, parameter or global `name` seen from node.
+
+        Walks the enclosing blocks outwards, as C scoping does, so only the
+        few member calls and assignments that need a type pay for it.
+        """
+        block = node.parent
+        while block is not None:
+            kind = block.type
+            if kind == "compound_statement" or kind == "for_statement":
+                types = self.block_types.get(block.id)
+                if types is None:
+                    declarations = [c for c in block.named_children if c.type == "declaration"]
+                    types = self.block_types[block.id] = _declared_types(declarations, {})
+                if name in types:
+                    return types[name]
+            elif kind == "function_definition":
+                declarator = block.child_by_field_name("declarator")
+                while declarator is not None and declarator.type != "function_declarator":
+                    declarator = declarator.child_by_field_name("declarator")
+                parameters = declarator.child_by_field_name("parameters") if declarator is not None else None
+                if parameters is not None:
+                    found = _declared_types(
+                        [c for c in parameters.named_children if c.type == "parameter_declaration"], {}
+                    )
+                    if name in found:
+                        return found[name]
+                break
+            block = block.parent
         if self.global_types is None:
             top = [child for child in self.root.named_children if child.type == "declaration"]
             self.global_types = _declared_types(top, {})
@@ -295,7 +316,7 @@ class _Extraction:
                 call_kind = facts.MEMBER
                 receiver = _receiver(callee)
                 if receiver is not None:
-                    receiver_type = self._type_of(receiver, scope)
+                    receiver_type = self._type_of(receiver, callee)
             elif kind == "parenthesized_expression" and callee.named_child(0).type == "pointer_expression":
                 call_kind = facts.POINTER
             else:
@@ -305,24 +326,28 @@ class _Extraction:
 
     def _refs(self, nodes) -> None:
         refs = self.rows["refs"]
+        seen = self.seen_refs
+        constant: dict[bytes, bool] = {}
         for node in nodes:
-            target = _text(node)
-            if is_constant_name(target):
+            raw = node.text
+            is_constant = constant.get(raw)
+            if is_constant is None:
+                is_constant = constant[raw] = _CONSTANT_NAME.match(raw) is not None
+            if is_constant:
                 continue
-            caller = self._caller(node.start_byte)
-            if not caller or (caller, target) in self.seen_refs:
+            scope = self._scope_index(node.start_byte)
+            if scope < 0 or (scope, raw) in seen:
                 continue
+            seen.add((scope, raw))
             arguments = node.parent if node.parent.type == "argument_list" else node.parent.parent
-            call = arguments.parent
-            callee = call.child_by_field_name("function") if call is not None else None
+            callee = arguments.parent.child_by_field_name("function")
             if callee is None:
                 continue
-            via = _compact(callee)
+            via = _text(callee) if callee.type == "identifier" else _compact(callee)
             if via in REGISTRATION_APIS:
                 continue
-            self.seen_refs.add((caller, target))
             line, col = node.start_point
-            refs.append((caller, target, via, line + 1, col + 1))
+            refs.append((self.scopes[scope][3], raw.decode("utf-8", "replace"), via, line + 1, col + 1))
 
     def _registration(self, api, spec, call) -> None:
         handler_index, obj_index = spec
@@ -410,7 +435,7 @@ class _Extraction:
                 field = _text(left.child_by_field_name("field"))
                 receiver = _receiver(left)
                 if receiver is not None:
-                    receiver_type = self._type_of(receiver, scope)
+                    receiver_type = self._type_of(receiver, node)
             self.rows["ops_assigns"].append((_compact(left), field, target, caller, _line(node), receiver_type))
 
     # -- types --------------------------------------------------------------
@@ -450,8 +475,16 @@ class _Extraction:
                 return ""
         return ""
 
-    def _errors(self, nodes) -> None:
-        self.errors.extend(node.start_point[0] + 1 for node in nodes)
+    def _collect_errors(self, node) -> None:
+        """Lines of ERROR and MISSING nodes, descending only where has_error says."""
+        stack = [node]
+        while stack:
+            node = stack.pop()
+            if node.is_error or node.is_missing:
+                self.errors.append(node.start_point[0] + 1)
+                if node.is_missing:
+                    continue
+            stack.extend(child for child in node.children if child.has_error)
 
 
 def _source_order(kind: type):
@@ -475,5 +508,4 @@ _HANDLERS = (
     ("init", _Extraction._inits),
     ("assign", _Extraction._assigns),
     ("member", _Extraction._members),
-    ("error", _Extraction._errors),
 )

@@ -130,10 +130,10 @@ def read_source(root: Path, path: str, skip_preprocessor_only: bool = True) -> R
     nul = data.find(b"\0")
     if nul >= 0:
         return ReadResult(UNREADABLE, b"", sha1, f"binary file (NUL byte at offset {nul})")
-    if len(data) > MAX_FILE_BYTES:
-        return ReadResult(SKIPPED, b"", sha1, f"too large to index ({len(data)} bytes)")
     if skip_preprocessor_only and _CODE_LINE.search(data) is None:
         return ReadResult(SKIPPED, b"", sha1, "preprocessor lines and comments only")
+    if len(data) > MAX_FILE_BYTES:
+        return ReadResult(SKIPPED, b"", sha1, f"too large to index ({len(data)} bytes)")
     try:
         data.decode("utf-8")
         message = ""

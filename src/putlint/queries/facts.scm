@@ -56,7 +56,3 @@
   (#match? @declare.macro "^DECLARE_[A-Z_]*WORK$")) @declare
 
 (field_declaration) @member
-
-(ERROR) @error
-
-(MISSING) @error
