@@ -51,13 +51,31 @@ def test_direct_member_pointer_and_other_calls_with_receiver_types():
         "}\n"
     )
     assert found.calls == (
-        Call("evict", "op->evict_inode", 4, 2, "member", "super_operations"),
-        Call("evict", "inode->i_mapping->a_ops->writepages", 5, 2, "member", "inode"),
-        Call("evict", "(*fn)", 6, 2, "pointer", ""),
-        Call("evict", "guard", 7, 2, "direct", ""),
-        Call("evict", "guard(mutex)", 7, 2, "other", ""),
-        Call("evict", "iput", 8, 2, "direct", ""),
+        Call("evict", "op->evict_inode", 4, 2, "member", "super_operations", ""),
+        Call("evict", "inode->i_mapping->a_ops->writepages", 5, 2, "member", "inode", ""),
+        Call("evict", "(*fn)", 6, 2, "pointer", "", ""),
+        Call("evict", "guard", 7, 2, "direct", "", ""),
+        Call("evict", "guard(mutex)", 7, 2, "other", "", ""),
+        Call("evict", "iput", 8, 2, "direct", "", ""),
     )
+
+
+def test_gfp_arguments_of_calls():
+    found = facts_of(
+        "void f(int n)\n"
+        "{\n"
+        "\tkmalloc(n, GFP_KERNEL);\n"
+        "\tkzalloc(n, GFP_NOFS | __GFP_NOFAIL);\n"
+        "\tkmalloc(n, gfp);\n"
+        "\tg(n + 1);\n"
+        "}\n"
+    )
+    assert [(c.callee, c.gfp) for c in found.calls] == [
+        ("kmalloc", "GFP_KERNEL"),
+        ("kzalloc", "GFP_NOFS|__GFP_NOFAIL"),
+        ("kmalloc", ""),
+        ("g", ""),
+    ]
 
 
 def test_global_receiver_type_and_unknown_receiver():
@@ -157,19 +175,22 @@ def test_runtime_assignments_of_functions():
     )
 
 
-def test_callbacks_passed_as_arguments_once_per_caller():
+def test_callbacks_are_arguments_naming_functions_of_the_file():
     found = facts_of(
-        "void f(struct r *r)\n"
+        "static void release_fn(struct kref *kref);\n"
+        "struct inode *lookup_cb(void *arg);\n"
+        "static int cb(struct inode *inode, void *arg) { return 0; }\n"
+        "void f(struct r *r, struct session *session)\n"
         "{\n"
         "\tkref_put(&r->kref, release_fn);\n"
         "\tkref_put(&r->kref2, release_fn);\n"
-        "\titerate(session, &cb, GFP_KERNEL);\n"
+        "\titerate(session, &cb, lookup_cb, GFP_KERNEL);\n"
         "}\n"
     )
     assert found.refs == (
-        FunctionRef("f", "release_fn", "kref_put", 3, 21),
-        FunctionRef("f", "session", "iterate", 5, 10),
-        FunctionRef("f", "cb", "iterate", 5, 20),
+        FunctionRef("f", "release_fn", "kref_put", 6, 21),
+        FunctionRef("f", "cb", "iterate", 8, 20),
+        FunctionRef("f", "lookup_cb", "iterate", 8, 24),
     )
 
 

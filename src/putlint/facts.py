@@ -36,6 +36,8 @@ class Call:
     expression, spaces removed, otherwise (`mapping->a_ops->writepages`).
     `receiver_type` is the declared struct/typedef of the first name in a
     member path (`address_space` for `mapping`), "" when unknown or direct.
+    `gfp` is the argument that carries allocation flags (`GFP_KERNEL`,
+    `GFP_NOFS|__GFP_NOFAIL`), "" when no argument names a GFP flag.
     """
 
     caller: str
@@ -44,6 +46,7 @@ class Call:
     col: int
     kind: str
     receiver_type: str
+    gfp: str
 
 
 @dataclass(frozen=True, slots=True)

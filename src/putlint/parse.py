@@ -30,7 +30,6 @@ _PARSER = tree_sitter.Parser(LANGUAGE)
 
 _DECLARE_ARGS = re.compile(rb"\(\s*(\w+)\s*,\s*&?\s*(\w+)")
 _SPACES = re.compile(r"\s+")
-_CONSTANT_NAME = re.compile(rb"[A-Z_][A-Z0-9_]*$")
 _STORAGE_WORDS = re.compile(rb"\b(static|inline|__always_inline|__inline__|__inline)\b")
 _TRANSPARENT_DECLARATORS = frozenset(
     {"init_declarator", "array_declarator", "parenthesized_declarator", "attributed_declarator"}
@@ -146,6 +145,9 @@ class _Extraction:
         self.starts: list[int] = []
         self.rows: dict[str, list] = {name: [] for name, _ in facts.FACT_KINDS}
         self.seen_refs: set[tuple[int, bytes]] = set()
+        self.flags: dict[int, str] = {}  # call start byte -> its GFP argument
+        self.last_body = (0, 0, -1)  # body start, end, scope index of the last lookup
+        self.file_functions: set[bytes] = set()
         self.block_types: dict[int, dict[str, str]] = {}
         self.global_types: dict[str, str] | None = None
         self.errors: list[int] = []
@@ -153,10 +155,14 @@ class _Extraction:
     def run(self) -> tuple:
         captures = tree_sitter.QueryCursor(FACTS_QUERY).captures(self.root)
         self._functions(captures.get("function", ()), captures.get("syscall", ()))
+        self.file_functions = {row[0].encode() for row in self.rows["functions"]}
+        self.file_functions.update(node.text for node in captures.get("prototype", ()))
         for name, handler in _HANDLERS:
             nodes = captures.get(name)
             if nodes:
                 handler(self, nodes)
+        flags = self.flags
+        self.rows["calls"] = [(*call[:-1], flags.get(call[-1], "")) for call in self.rows["calls"]]
         if self.root.has_error:
             self._collect_errors(self.root)
         if self.errors:
@@ -168,12 +174,17 @@ class _Extraction:
 
     def _scope_index(self, byte: int, body_only: bool = True) -> int:
         """Index in `scopes` of the function whose body holds byte, or -1."""
+        last = self.last_body
+        if body_only and last[0] <= byte < last[1]:
+            return last[2]  # captures come in source order: mostly the same function again
         index = bisect_right(self.starts, byte) - 1
         if index < 0:
             return -1
         start, body_start, end, _, _ = self.scopes[index]
         if byte >= end or (body_only and byte < body_start):
             return -1
+        if body_only:
+            self.last_body = (body_start, end, index)
         return index
 
     def _caller(self, byte: int) -> str:
@@ -299,7 +310,7 @@ class _Extraction:
                 continue
             caller = self.scopes[scope][3]
             line, col = callee.start_point
-            calls.append((caller, name, line + 1, col + 1, facts.DIRECT, ""))
+            calls.append((caller, name, line + 1, col + 1, facts.DIRECT, "", start))
             queueing = QUEUEING_APIS.get(name)
             if queueing is not None:
                 self._queueing(name, queueing, caller, callee.parent)
@@ -322,18 +333,24 @@ class _Extraction:
             else:
                 call_kind = facts.OTHER
             line, col = callee.start_point
-            calls.append((self.scopes[scope][3], _compact(callee), line + 1, col + 1, call_kind, receiver_type))
+            calls.append(
+                (self.scopes[scope][3], _compact(callee), line + 1, col + 1, call_kind, receiver_type, callee.start_byte)
+            )
 
     def _refs(self, nodes) -> None:
+        """Identifier arguments that name a function this file defines or declares.
+
+        Callbacks are nearly always static functions of the same file or
+        declared in it; restricting to those keeps locals out cheaply.
+        """
         refs = self.rows["refs"]
         seen = self.seen_refs
-        constant: dict[bytes, bool] = {}
+        functions = self.file_functions
         for node in nodes:
             raw = node.text
-            is_constant = constant.get(raw)
-            if is_constant is None:
-                is_constant = constant[raw] = _CONSTANT_NAME.match(raw) is not None
-            if is_constant:
+            if raw not in functions:
+                if raw.startswith((b"GFP_", b"__GFP_")):
+                    self._note_flags(node, raw)
                 continue
             scope = self._scope_index(node.start_byte)
             if scope < 0 or (scope, raw) in seen:
@@ -348,6 +365,17 @@ class _Extraction:
                 continue
             line, col = node.start_point
             refs.append((self.scopes[scope][3], raw.decode("utf-8", "replace"), via, line + 1, col + 1))
+
+    def _note_flags(self, argument, text: bytes) -> None:
+        """Remember the GFP argument of the call that `argument` is passed to."""
+        arguments = argument.parent if argument.parent.type == "argument_list" else argument.parent.parent
+        self.flags.setdefault(arguments.parent.start_byte, _SPACES.sub("", text.decode("utf-8", "replace")))
+
+    def _flag_expressions(self, nodes) -> None:
+        for node in nodes:
+            raw = node.text
+            if b"GFP_" in raw:
+                self._note_flags(node, raw)
 
     def _registration(self, api, spec, call) -> None:
         handler_index, obj_index = spec
@@ -504,6 +532,7 @@ _HANDLERS = (
     ("call.direct", _Extraction._direct_calls),
     ("call.indirect", _Extraction._indirect_calls),
     ("ref", _Extraction._refs),
+    ("flags", _Extraction._flag_expressions),
     ("declare", _Extraction._declares),
     ("init", _Extraction._inits),
     ("assign", _Extraction._assigns),

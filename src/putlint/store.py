@@ -183,12 +183,23 @@ class Index:
 
     def load(self, paths: Iterable[str] | None = None) -> Iterator[facts.FileFacts]:
         """Facts of the indexed files (of `paths` when given), sorted by path."""
+        for path, rows in self.load_rows(paths):
+            try:
+                yield facts.FileFacts.decode(path, rows)
+            except (ValueError, TypeError) as error:
+                raise CorruptIndex(f"is damaged ({path}: {error})") from None
+
+    def load_rows(self, paths: Iterable[str] | None = None) -> Iterator[tuple[str, tuple]]:
+        """(path, fact rows in `facts.FACT_KINDS` order), sorted by path: no objects built."""
         wanted = None if paths is None else set(paths)
         try:
             for path, blob in self.db.execute("SELECT path, facts FROM files WHERE facts IS NOT NULL ORDER BY path"):
                 if wanted is not None and path not in wanted:
                     continue
-                yield facts.FileFacts.decode(path, decode_facts(blob))
+                rows = decode_facts(blob)
+                if not isinstance(rows, tuple) or len(rows) != len(facts.FACT_KINDS):
+                    raise ValueError(f"{path}: fact record has the wrong shape")
+                yield path, rows
         except (sqlite3.DatabaseError, ValueError, EOFError, TypeError, zlib.error) as error:
             raise CorruptIndex(f"is damaged ({error})") from None
 

@@ -39,9 +39,17 @@
     (conditional_expression)
   ] @call.indirect)
 
+; Prototypes: with the definitions, the functions a file can pass as callbacks.
+(declaration declarator: (function_declarator declarator: (identifier) @prototype))
+(declaration
+  declarator: (pointer_declarator declarator: (function_declarator declarator: (identifier) @prototype)))
+
 ; Functions passed as arguments: candidate callbacks.
 (argument_list (identifier) @ref)
 (argument_list (pointer_expression "&" argument: (identifier) @ref))
+
+; Allocation flags built from several constants: GFP_NOFS | __GFP_NOFAIL.
+(argument_list (binary_expression) @flags)
 
 (initializer_pair) @init
 
