@@ -89,6 +89,23 @@ def test_global_receiver_type_and_unknown_receiver():
     ]
 
 
+def test_call_statements_with_a_type_argument_are_calls():
+    found = facts_of(
+        "void f(struct list_head *list)\n"
+        "{\n"
+        "\t__dentry_kill(list_first_entry(list, struct dentry, d_lru));\n"
+        "\tfree_vfsmnt(container_of(head, struct mount, mnt_rcu));\n"
+        "}\n"
+    )
+    assert [(c.callee, c.line, c.col) for c in found.calls] == [
+        ("__dentry_kill", 3, 2),
+        ("list_first_entry", 3, 16),
+        ("free_vfsmnt", 4, 2),
+        ("container_of", 4, 14),
+    ]
+    assert found.diagnostics == ()
+
+
 def test_syscall_define_bodies_are_functions():
     found = facts_of(
         "SYSCALL_DEFINE3(read, unsigned int, fd, char __user *, buf, size_t, count)\n"

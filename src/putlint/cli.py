@@ -12,8 +12,11 @@ from pathlib import Path
 import click
 
 from . import __version__, store
-from .errors import EXIT_CLEAN, EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, InputError
+from .errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, InputError
 from .index import IndexRun, update_index
+from .report import FORMATS
+from .ruleset import load_rules
+from .scan import scan as run_scan
 from .tree import open_tree, relative_scopes
 
 EXIT_CODES_HELP = "Exit codes: 0 clean, 1 findings, 2 usage or input error, 123 internal error."
@@ -64,6 +67,91 @@ def index(tree, paths, jobs, cache_dir, exclude, parse_all) -> None:
     run = _index(tree, paths, jobs, cache_dir, exclude, parse_all)
     _print_index_summary(run)
     sys.exit(EXIT_CLEAN)
+
+
+@cli.command(epilog=EXIT_CODES_HELP)
+@tree_options
+@click.option("--format", "-f", "output_format", type=click.Choice(sorted(FORMATS)), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write the report here.")
+@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
+@click.option("--select", multiple=True, metavar="ID", help="Run only these checks (repeatable).")
+@click.option("--ignore", multiple=True, metavar="ID", help="Skip these checks (repeatable).")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option(
+    "--graph-scope",
+    multiple=True,
+    metavar="PATH",
+    help="Build the call graph from these parts of the tree only (default: all of it).",
+)
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Allowlist file (default: TREE/.putlint.toml).",
+)
+def scan(
+    tree, paths, jobs, cache_dir, exclude, parse_all, output_format, output, rules_dirs, select, ignore, exit_zero,
+    graph_scope, config,
+) -> None:
+    """Report final puts that a context reaches while their teardown waits on it.
+
+    Findings are reported where the put lies under PATHS (default: anywhere).
+    """
+    rules = load_rules(tuple(rules_dirs)).select(tuple(select), tuple(ignore))
+    root = open_tree(tree or os.environ.get("PUTLINT_TREE") or ".")
+    report_scopes = relative_scopes(root, tuple(paths))
+    graph_scopes = relative_scopes(root, tuple(graph_scope))
+    if parse_all:
+        raise InputError("--parse-all is for `putlint index`; scan parses what the graph needs")
+    progress = _progress_bar() if sys.stderr.isatty() else None
+    try:
+        run = run_scan(
+            root,
+            rules,
+            cache_dir or store.default_cache_dir(),
+            report_scopes=report_scopes,
+            graph_scopes=graph_scopes,
+            excludes=tuple(exclude),
+            jobs=jobs,
+            config=config,
+            progress=progress,
+        )
+    finally:
+        if progress is not None:
+            click.echo("", err=True)
+    render = FORMATS[output_format]
+    if output is None:
+        render(run, sys.stdout)
+    else:
+        try:
+            with open(output, "w", encoding="utf-8") as out:
+                render(run, out)
+        except OSError as error:
+            raise InputError(f"cannot write {output}: {error.strerror}") from None
+    active = sum(1 for finding in run.findings if not finding.suppressed)
+    sys.exit(EXIT_FINDINGS if active and not exit_zero else EXIT_CLEAN)
+
+
+@cli.command("test-rules", epilog=EXIT_CODES_HELP)
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
+def test_rules(directory, rules_dirs) -> None:
+    """Check rules against the // ruleid: and // ok: annotations of a fixture tree."""
+    from .ruletest import run_rule_tests
+
+    result = run_rule_tests(directory, load_rules(tuple(rules_dirs)))
+    for annotation in result.missing:
+        click.echo(f"{annotation.path}:{annotation.line}: missing finding [{annotation.rule}]")
+    for path, line, rule in result.unexpected:
+        click.echo(f"{path}:{line}: unexpected finding [{rule}]")
+    for rule in result.untested:
+        click.echo(f"rule {rule}: needs at least one // ruleid: and one // ok: case")
+    verdict = "passed" if result.passed else "failed"
+    click.echo(
+        f"rule tests {verdict}: {len(result.annotations)} annotations, {result.findings} findings,"
+        f" {len(result.missing)} missing, {len(result.unexpected)} unexpected"
+    )
+    sys.exit(EXIT_CLEAN if result.passed else EXIT_FINDINGS)
 
 
 def _index(tree, paths, jobs, cache_dir, exclude, parse_all) -> IndexRun:

@@ -28,6 +28,15 @@
 
 (call_expression function: (identifier) @call.direct)
 
+; `f(container_of(p, struct T, m));` as a statement parses as a macro type with
+; no error: the outer name and the inner macro are both calls.
+(compound_statement (macro_type_specifier name: (identifier) @call.direct))
+(compound_statement
+  (macro_type_specifier
+    type: (type_descriptor
+      type: (type_identifier) @call.direct
+      declarator: (abstract_function_declarator))))
+
 (call_expression
   function: [
     (field_expression)

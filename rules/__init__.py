@@ -1,0 +1,1 @@
+"""putlint's shipped rules: YAML files, loaded with importlib.resources as `putlint.rules`."""

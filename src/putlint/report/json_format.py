@@ -1,0 +1,51 @@
+"""The JSON contract (version 1): findings, diagnostics and stats kept apart."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import TextIO
+
+from ..scan import ScanRun
+
+VERSION = 1
+
+
+def document(run: ScanRun) -> dict:
+    return {
+        "version": VERSION,
+        "tree": str(run.tree),
+        "findings": [_finding(f) for f in run.findings],
+        "diagnostics": [{"path": p, "status": s, "message": m} for p, s, m in run.diagnostics],
+        "stats": run.stats,
+    }
+
+
+def _finding(finding) -> dict:
+    data = asdict(finding)
+    return {
+        key: data[key]
+        for key in (
+            "rule",
+            "context",
+            "severity",
+            "confidence",
+            "path",
+            "line",
+            "col",
+            "function",
+            "put",
+            "wait",
+            "reach",
+            "teardown",
+            "fingerprint",
+            "suppressed",
+            "suppression",
+            "message",
+        )
+    }
+
+
+def render(run: ScanRun, out: TextIO) -> None:
+    json.dump(document(run), out, indent=2, sort_keys=False)
+    out.write("\n")

@@ -1,0 +1,130 @@
+"""`putlint scan`: index what the graph needs, search every context, apply
+suppressions, and hand a sorted `ScanRun` to a report format."""
+
+from __future__ import annotations
+
+import re
+import time
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from . import store
+from .errors import InputError
+from .findings import Finding
+from .graph import Program
+from .index import IndexRun, update_index
+from .ruleset import RuleSet
+from .search import Search
+from .tree import in_scope
+
+_IGNORE_COMMENT = re.compile(r"putlint:\s*ignore\[([\w,\s-]+)\]\s*(.*?)\s*(?:\*/|$)")
+
+
+@dataclass(frozen=True)
+class ScanRun:
+    tree: Path
+    findings: tuple[Finding, ...]
+    diagnostics: tuple[tuple[str, str, str], ...]
+    stats: dict
+
+
+@dataclass(frozen=True, slots=True)
+class AllowEntry:
+    rule: str
+    path: str
+    function: str
+    reason: str
+
+
+def load_allowlist(config: Path | None) -> tuple[AllowEntry, ...]:
+    """`[[ignore]]` tables of `.putlint.toml`: rule, path, optional function, reason."""
+    if config is None or not config.is_file():
+        return ()
+    try:
+        data = tomllib.loads(config.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise InputError(f"{config}: cannot read configuration: {error}") from None
+    entries = []
+    for index, item in enumerate(data.get("ignore", [])):
+        if not isinstance(item, dict) or not {"rule", "path", "reason"} <= item.keys():
+            raise InputError(f"{config}: [[ignore]] entry {index + 1} needs rule, path and reason")
+        unknown = item.keys() - {"rule", "path", "function", "reason"}
+        if unknown:
+            raise InputError(f"{config}: [[ignore]] entry {index + 1} has unknown key(s) {', '.join(sorted(unknown))}")
+        entries.append(AllowEntry(str(item["rule"]), str(item["path"]), str(item.get("function", "")), str(item["reason"])))
+    return tuple(entries)
+
+
+def _suppression(finding: Finding, lines: list[str], allowlist: tuple[AllowEntry, ...]) -> str:
+    """Why a finding is suppressed ("" if it is not)."""
+    for number in (finding.line, finding.line - 1):
+        if 1 <= number <= len(lines):
+            found = _IGNORE_COMMENT.search(lines[number - 1])
+            if found and finding.rule in {r.strip() for r in found.group(1).split(",")}:
+                return f"comment: {found.group(2) or 'no reason given'}"
+    for entry in allowlist:
+        if entry.rule == finding.rule and entry.path == finding.path and entry.function in ("", finding.function):
+            return f"allowlist: {entry.reason}"
+    return ""
+
+
+def apply_suppressions(root: Path, findings: list[Finding], allowlist: tuple[AllowEntry, ...]) -> list[Finding]:
+    cache: dict[str, list[str]] = {}
+    result = []
+    for finding in findings:
+        if finding.path not in cache:
+            try:
+                cache[finding.path] = (root / finding.path).read_text("utf-8", errors="replace").splitlines()
+            except OSError:
+                cache[finding.path] = []
+        reason = _suppression(finding, cache[finding.path], allowlist)
+        result.append(replace(finding, suppressed=True, suppression=reason) if reason else finding)
+    return result
+
+
+def load_program(index_run: IndexRun, root: Path, fanout: int) -> Program:
+    with store.Index(index_run.index_file, root) as index:
+        return Program(index.load_rows(index_run.files), fanout=fanout)
+
+
+def scan(
+    root: Path,
+    rules: RuleSet,
+    cache_dir: Path,
+    report_scopes: tuple[str, ...] = ("",),
+    graph_scopes: tuple[str, ...] = ("",),
+    excludes: tuple[str, ...] = (),
+    jobs: int | None = None,
+    config: Path | None = None,
+    progress=None,
+) -> ScanRun:
+    started = time.monotonic()
+    index_run = update_index(root, cache_dir, scopes=graph_scopes, excludes=excludes, jobs=jobs, progress=progress)
+    indexed = time.monotonic()
+    program = load_program(index_run, root, rules.limits.fanout)
+    loaded = time.monotonic()
+    search = Search(program, rules)
+    findings = search.run(lambda path: in_scope(path, report_scopes))
+    findings = apply_suppressions(root, findings, load_allowlist(config or root / ".putlint.toml"))
+    searched = time.monotonic()
+    stats = {
+        "files": len(index_run.files),
+        "functions": len(program.func_name),
+        "index_seconds": round(indexed - started, 2),
+        "graph_seconds": round(loaded - indexed, 2),
+        "search_seconds": round(searched - loaded, 2),
+        "contexts": {
+            context_id: {
+                "entries": s.entries,
+                "reached_functions": s.reached,
+                "put_sites": s.put_sites,
+                "nonfinal_puts": s.nonfinal,
+                "findings": s.findings,
+                "depth_cut": s.depth_cut,
+                "fanout_cut_sites": len(s.fanout_cuts),
+            }
+            for context_id, s in sorted(search.stats.items())
+        },
+    }
+    return ScanRun(root, tuple(findings), index_run.problems, stats)

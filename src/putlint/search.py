@@ -1,0 +1,307 @@
+"""Reach and teardown searches: the heart of putlint.
+
+For each context, a breadth-first search from its entries finds every put
+call it can reach (puts are leaves: their teardown is the other search). For
+each put site, a second search from the put function, preferring the
+subsystem that owns the object (the put's directory), looks for a wait the
+context must never reach. Both searches keep predecessor links, so each chain
+is a shortest one and is rebuilt exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+
+from .findings import Finding, Hop
+from .graph import CALLBACK, MEMBER, POINTER_VAR, Cut, Edge, Program
+from .ruleset import Check, Context, RuleSet
+
+
+@dataclass
+class ContextStats:
+    entries: int = 0
+    reached: int = 0
+    put_sites: int = 0
+    nonfinal: int = 0
+    findings: int = 0
+    depth_cut: int = 0
+    fanout_cuts: list[Cut] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _PutSite:
+    function: int
+    edge: Edge
+
+
+def owner_prefix(path: str) -> str:
+    """The subsystem directory a put belongs to: `fs/ceph/` for fs/ceph/caps.c.
+
+    Generic code directly under fs/, mm/ ... owns no object: no preference.
+    """
+    parts = path.split("/")
+    return "/".join(parts[:2]) + "/" if len(parts) >= 3 else ""
+
+
+def _via_text(edge: Edge) -> str:
+    if edge.kind == MEMBER:
+        return edge.via
+    if edge.kind == CALLBACK:
+        return f"callback via {edge.via}"
+    if edge.kind == POINTER_VAR:
+        return f"function pointer {edge.via}"
+    return "call"
+
+
+class Search:
+    def __init__(self, program: Program, rules: RuleSet):
+        self.program = program
+        self.rules = rules
+        self.deferrals = frozenset(d.function for d in rules.deferrals)
+        self.cut_edges = frozenset((c.caller, c.callee) for c in rules.cut_edges)
+        self._edges_cache: dict[tuple[int, str], list[Edge]] = {}
+        self._teardowns: dict[tuple[str, str, str], tuple[Hop, ...] | None] = {}
+        self.stats: dict[str, ContextStats] = {}
+
+    def _edges(self, function: int, affinity: str, stats: ContextStats) -> list[Edge]:
+        key = (function, affinity)
+        edges = self._edges_cache.get(key)
+        if edges is None:
+            cuts: list[Cut] = []
+            edges = self.program.edges(function, affinity, self.rules.not_callbacks, cuts)
+            caller = self.program.func_name[function]
+            edges = [
+                e
+                for e in edges
+                if (caller, e.callee) not in self.cut_edges
+                and (e.target < 0 or self.program.func_name[e.target] not in self.deferrals)
+                and e.callee not in self.deferrals
+            ]
+            self._edges_cache[key] = edges
+            stats.fanout_cuts.extend(cuts)
+        return edges
+
+    # -- reach ------------------------------------------------------------
+
+    def _entries(self, context: Context) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+        """(function entries, ops entries): each (function id, why)."""
+        direct = []
+        ops = []
+        for entry in context.entries:
+            if entry.function:
+                why = entry.why or f"context entry: {entry.function}"
+                direct.extend((f, why) for f in self.program.functions_named(entry.function))
+            else:
+                struct_type, field_name = entry.ops.split(".")
+                why = f"context entry: (struct {struct_type})->{field_name}"
+                ops.extend((f, why) for f in self.program.ops_targets(struct_type, field_name))
+        return direct, ops
+
+    def reach(self, context: Context, put_names: frozenset[str]) -> tuple[dict, dict, list[_PutSite]]:
+        stats = self.stats.setdefault(context.id, ContextStats())
+        direct, ops = self._entries(context)
+        stats.entries = len({f for f, _ in direct + ops})
+        limit = self.rules.limits.reach_depth
+        parent: dict[int, tuple[int, Edge] | None] = {}
+        entry_why: dict[int, str] = {}
+        sites: list[_PutSite] = []
+        seen_sites: set[tuple[int, int, int]] = set()
+        for seeds in (direct, ops):
+            queue: deque[tuple[int, int]] = deque()
+            for function, why in sorted(seeds):
+                if function not in parent:
+                    parent[function] = None
+                    entry_why[function] = why
+                    queue.append((function, 0))
+            while queue:
+                function, depth = queue.popleft()
+                for edge in self._edges(function, "", stats):
+                    if edge.callee in put_names:
+                        key = (function, edge.line, edge.col)
+                        if key not in seen_sites:
+                            seen_sites.add(key)
+                            sites.append(_PutSite(function, edge))
+                        continue
+                    if edge.target < 0 or edge.target in parent:
+                        continue
+                    if depth + 1 > limit:
+                        stats.depth_cut += 1
+                        continue
+                    parent[edge.target] = (function, edge)
+                    queue.append((edge.target, depth + 1))
+        stats.reached = len(parent)
+        stats.put_sites = len(sites)
+        return parent, entry_why, sites
+
+    def reach_chain(self, parent, entry_why, site: _PutSite) -> tuple[Hop, ...]:
+        program = self.program
+        hops = [Hop(site.edge.callee, program.path_of(site.function), site.edge.line, "call")]
+        function = site.function
+        while True:
+            link = parent[function]
+            if link is None:
+                hops.append(
+                    Hop(program.func_name[function], program.path_of(function), program.func_line[function], entry_why[function])
+                )
+                break
+            caller, edge = link
+            hops.append(Hop(program.func_name[function], program.path_of(caller), edge.line, _via_text(edge)))
+            function = caller
+        return tuple(reversed(hops))
+
+    # -- teardown ---------------------------------------------------------
+
+    def teardown(self, put: str, affinity: str, context: Context, origin_file: int) -> tuple[Hop, ...] | None:
+        """Shortest chain from `put` to a wait of `context`, or None."""
+        key = (put, affinity, context.id)
+        if key in self._teardowns:
+            return self._teardowns[key]
+        result = self._teardown_search(put, affinity, context, origin_file)
+        self._teardowns[key] = result
+        return result
+
+    def _teardown_search(self, put, affinity, context: Context, origin_file) -> tuple[Hop, ...] | None:
+        program = self.program
+        stats = self.stats.setdefault(context.id, ContextStats())
+        wait_functions = {w.function: w for w in context.waits if w.function}
+        gfp_waits = [(re.compile(w.gfp), w) for w in context.waits if w.gfp]
+        starts = program.resolve_name(put, origin_file)
+        limit = self.rules.limits.teardown_depth
+        # state: (function, inside a memalloc_nofs scope)
+        parent: dict[tuple[int, bool], tuple[tuple[int, bool], Edge] | None] = {}
+        queue: deque[tuple[tuple[int, bool], int]] = deque()
+        for start in sorted(starts):
+            parent[(start, False)] = None
+            queue.append(((start, False), 0))
+        while queue:
+            state, depth = queue.popleft()
+            function, nofs = state
+            edges = self._edges(function, affinity, stats)
+            scopes = self._nofs_lines(edges, context)
+            for edge in edges:
+                inside = nofs or self._inside(edge.line, scopes)
+                target_name = program.func_name[edge.target] if edge.target >= 0 else edge.callee
+                wait = wait_functions.get(edge.callee) or wait_functions.get(target_name)
+                if wait is None and not inside and edge.gfp:
+                    wait = next((w for pattern, w in gfp_waits if pattern.search(edge.gfp)), None)
+                if wait is not None:
+                    return self._teardown_chain(parent, state, edge, wait, put, starts)
+                if edge.target < 0:
+                    continue
+                next_state = (edge.target, inside)
+                if next_state in parent or depth + 1 > limit:
+                    continue
+                parent[next_state] = (state, edge)
+                queue.append((next_state, depth + 1))
+        return None
+
+    @staticmethod
+    def _nofs_lines(edges: list[Edge], context: Context) -> list[tuple[int, int]]:
+        if not context.nofs_enter:
+            return []
+        enters = [e.line for e in edges if e.callee in context.nofs_enter]
+        if not enters:
+            return []
+        leaves = [e.line for e in edges if e.callee in context.nofs_leave]
+        scopes = []
+        for start in enters:
+            end = min((line for line in leaves if line > start), default=1 << 30)
+            scopes.append((start, end))
+        return scopes
+
+    @staticmethod
+    def _inside(line: int, scopes: list[tuple[int, int]]) -> bool:
+        return any(start < line < end for start, end in scopes)
+
+    def _teardown_chain(self, parent, state, edge: Edge, wait, put, starts) -> tuple[Hop, ...]:
+        program = self.program
+        wait_name = edge.callee if wait.function else f"{edge.callee}({edge.gfp})"
+        hops = [Hop(wait_name, program.path_of(state[0]), edge.line, "wait: " + wait.why)]
+        current = state
+        while True:
+            link = parent[current]
+            function = current[0]
+            if link is None:
+                hops.append(Hop(put, program.path_of(function), program.func_line[function], "put"))
+                break
+            previous, step = link
+            hops.append(Hop(program.func_name[function], program.path_of(previous[0]), step.line, _via_text(step)))
+            current = previous
+        return tuple(reversed(hops))
+
+    # -- checks -----------------------------------------------------------
+
+    def run(self, in_scope) -> list[Finding]:
+        """Findings of every check whose put site satisfies `in_scope(path)`."""
+        findings: list[Finding] = []
+        by_context: dict[str, list[Check]] = {}
+        for check in self.rules.checks.values():
+            by_context.setdefault(check.context, []).append(check)
+        for context_id in sorted(by_context):
+            context = self.rules.contexts[context_id]
+            checks = by_context[context_id]
+            put_rule_of = {}
+            for check in checks:
+                for put_id in check.puts:
+                    for name in self.rules.puts[put_id].functions:
+                        put_rule_of.setdefault(name, self.rules.puts[put_id])
+            parent, entry_why, sites = self.reach(context, frozenset(put_rule_of))
+            stats = self.stats[context_id]
+            for site in sites:
+                path = self.program.path_of(site.function)
+                if not in_scope(path):
+                    continue
+                put_rule = put_rule_of[site.edge.callee]
+                if self._nonfinal(site, put_rule.nonfinal_if_preceded_by):
+                    stats.nonfinal += 1
+                    continue
+                teardown = self.teardown(
+                    site.edge.callee, owner_prefix(path), context, self.program.func_file[site.function]
+                )
+                if teardown is None:
+                    continue
+                reach = self.reach_chain(parent, entry_why, site)
+                for check in checks:
+                    if put_rule.id not in check.puts:
+                        continue
+                    findings.append(self._finding(check, context, put_rule.object, site, path, reach, teardown))
+                    stats.findings += 1
+        return sorted(findings, key=Finding.sort_key)
+
+    def _nonfinal(self, site: _PutSite, takers: tuple[str, ...]) -> bool:
+        if not takers:
+            return False
+        return any(
+            row[1] in takers and (row[2], row[3]) < (site.edge.line, site.edge.col)
+            for row in self.program.calls.get(site.function, ())
+        )
+
+    def _finding(self, check: Check, context: Context, object_kind, site, path, reach, teardown) -> Finding:
+        wait_hop = teardown[-1]
+        wait_name = wait_hop.function
+        values = {
+            "PUT": site.edge.callee,
+            "OBJECT": object_kind,
+            "CONTEXT": context.id,
+            "WAIT": wait_name,
+            "WAIT_WHY": wait_hop.via.removeprefix("wait: "),
+            "FUNCTION": self.program.func_name[site.function],
+        }
+        message = re.sub(r"\$([A-Z_]+)", lambda m: values.get(m.group(1), m.group(0)), check.message)
+        return Finding(
+            rule=check.id,
+            context=context.id,
+            severity=check.severity,
+            confidence=check.confidence,
+            path=path,
+            line=site.edge.line,
+            col=site.edge.col,
+            function=values["FUNCTION"],
+            put=site.edge.callee,
+            wait=wait_name,
+            reach=reach,
+            teardown=teardown,
+            message=message,
+        ).with_fingerprint()

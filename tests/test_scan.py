@@ -1,0 +1,156 @@
+"""`putlint scan` on the annotated fixture kernel: exact findings, chains,
+formats, suppression, exit codes; and the rule fixtures as a whole."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from putlint.cli import cli
+from putlint.ruleset import load_rules
+from putlint.ruletest import annotations_of, run_rule_tests
+
+FIXTURE = Path(__file__).parent / "fixtures" / "rules" / "tree"
+
+
+@pytest.fixture(scope="module")
+def scan_json(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    result = CliRunner().invoke(
+        cli, ["scan", str(FIXTURE), "--cache-dir", str(cache), "--jobs", "1", "--format", "json"]
+    )
+    assert result.exit_code == 1, result.output
+    return json.loads(result.stdout)
+
+
+def test_rule_fixtures_match_their_annotations():
+    result = run_rule_tests(FIXTURE, load_rules())
+    assert result.missing == () and result.unexpected == () and result.untested == ()
+    assert result.findings == 6
+    assert {a.rule for a in result.annotations} == set(load_rules().checks)
+
+
+def test_writeback_finding_with_both_chains(scan_json):
+    (finding,) = [f for f in scan_json["findings"] if f["path"] == "fs/wbfs/inode.c" and f["put"] == "iput"
+                  and not f["suppressed"]]
+    assert (finding["rule"], finding["line"], finding["col"], finding["function"]) == (
+        "final-put-in-writeback", 6, 2, "wbfs_drop")
+    assert [(h["function"], h["path"], h["line"], h["via"]) for h in finding["reach"]] == [
+        ("wb_workfn", "fs/fs-writeback.c", 26,
+         "context entry: writeback worker (INIT_DELAYED_WORK(&wb->dwork, wb_workfn), mm/backing-dev.c)"),
+        ("writeback_sb_inodes", "fs/fs-writeback.c", 30, "call"),
+        ("__writeback_single_inode", "fs/fs-writeback.c", 23, "call"),
+        ("do_writepages", "fs/fs-writeback.c", 15, "call"),
+        ("wbfs_writepages", "mm/page-writeback.c", 5, "(struct address_space_operations)->writepages"),
+        ("wbfs_drop", "fs/wbfs/inode.c", 51, "call"),
+        ("iput", "fs/wbfs/inode.c", 6, "call"),
+    ]
+    assert [(h["function"], h["path"], h["line"]) for h in finding["teardown"]] == [
+        ("iput", "fs/inode.c", 19),
+        ("iput_final", "fs/inode.c", 22),
+        ("evict", "fs/inode.c", 16),
+        ("inode_wait_for_writeback", "fs/inode.c", 7),
+    ]
+    assert finding["wait"] == "inode_wait_for_writeback"
+    assert finding["message"] == (
+        "iput() may drop the last inode reference in writeback context; its teardown reaches "
+        "inode_wait_for_writeback, which sleeps until I_SYNC clears, and this writeback worker holds I_SYNC "
+        "(fs/fs-writeback.c)"
+    )
+
+
+def test_messenger_finding_goes_through_the_callback_and_ceph_evict_inode(scan_json):
+    (finding,) = [f for f in scan_json["findings"] if f["function"] == "ceph_mdsc_release_request"]
+    assert [h["function"] for h in finding["reach"]] == [
+        "ceph_con_workfn", "ceph_con_process_message", "mds_dispatch", "handle_reply",
+        "ceph_mdsc_release_request", "iput",
+    ]
+    assert finding["reach"][4]["via"] == "callback via kref_put"
+    assert finding["reach"][2]["via"] == "(struct ceph_connection_operations)->dispatch"
+    assert [h["function"] for h in finding["teardown"]] == [
+        "iput", "iput_final", "evict", "ceph_evict_inode", "netfs_wait_for_outstanding_io",
+    ]
+
+
+def test_reclaim_findings_cover_the_shrinker_and_the_generic_dcache_put(scan_json):
+    reclaim = [(f["path"], f["line"], f["teardown"][-1]["function"]) for f in scan_json["findings"]
+               if f["rule"] == "final-put-in-reclaim"]
+    assert reclaim == [
+        ("fs/dcache.c", 9, "jbd2__journal_start"),
+        ("fs/gfpfs/inode.c", 16, "kmalloc(GFP_KERNEL)"),
+    ]
+
+
+def test_suppressed_finding_stays_in_json(scan_json):
+    (finding,) = [f for f in scan_json["findings"] if f["suppressed"]]
+    assert (finding["path"], finding["line"], finding["function"]) == ("fs/wbfs/inode.c", 44, "wbfs_known")
+    assert finding["suppression"] == "comment: the caller holds a reference across writeback"
+
+
+def test_json_contract(scan_json):
+    assert scan_json["version"] == 1
+    assert set(scan_json) == {"version", "tree", "findings", "diagnostics", "stats"}
+    keys = {"rule", "context", "severity", "confidence", "path", "line", "col", "function", "put", "wait",
+            "reach", "teardown", "fingerprint", "suppressed", "suppression", "message"}
+    assert all(set(f) == keys for f in scan_json["findings"])
+    order = [(f["path"], f["line"], f["col"], f["rule"]) for f in scan_json["findings"]]
+    assert order == sorted(order)
+    assert len({f["fingerprint"] for f in scan_json["findings"]}) == len(scan_json["findings"])
+    assert scan_json["stats"]["contexts"]["writeback"]["nonfinal_puts"] == 1
+
+
+def test_fingerprints_survive_line_shifts(tmp_path, scan_json):
+    tree = tmp_path / "tree"
+    shutil.copytree(FIXTURE, tree)
+    source = tree / "fs" / "wbfs" / "inode.c"
+    source.write_text("/* a new first line */\n" + source.read_text())
+    result = CliRunner().invoke(cli, ["scan", str(tree), "--cache-dir", str(tmp_path / "c"), "-j", "1", "-f", "json"])
+    shifted = json.loads(result.stdout)["findings"]
+    assert {f["fingerprint"] for f in shifted} == {f["fingerprint"] for f in scan_json["findings"]}
+    assert {f["line"] for f in shifted if f["path"] == "fs/wbfs/inode.c"} == {7, 39, 45}
+
+
+def test_text_output_and_exit_codes(tmp_path):
+    cache = str(tmp_path / "cache")
+    result = CliRunner().invoke(cli, ["scan", str(FIXTURE), "fs/wbfs", "--cache-dir", cache, "-j", "1"])
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "fs/wbfs/inode.c:6:2: error: iput() may drop the last inode reference in writeback context; its teardown"
+        " reaches inode_wait_for_writeback, which sleeps until I_SYNC clears, and this writeback worker holds"
+        " I_SYNC (fs/fs-writeback.c) [final-put-in-writeback]"
+    )
+    assert lines[1].startswith("  reach:    wb_workfn (fs/fs-writeback.c:26) [context entry: writeback worker")
+    assert "  teardown: iput (fs/inode.c:19) [put]" in lines
+    assert lines[-1] == "2 finding(s), 1 suppressed"
+    clean = CliRunner().invoke(cli, ["scan", str(FIXTURE), "fs/otherfs", "--cache-dir", cache, "-j", "1"])
+    assert clean.exit_code == 0 and clean.stdout == "0 finding(s)\n"
+    zero = CliRunner().invoke(cli, ["scan", str(FIXTURE), "--cache-dir", cache, "-j", "1", "--exit-zero"])
+    assert zero.exit_code == 0
+    only = CliRunner().invoke(
+        cli, ["scan", str(FIXTURE), "--cache-dir", cache, "-j", "1", "--select", "final-put-in-reclaim"]
+    )
+    assert only.stdout.count("[final-put-in-reclaim]") == 2 and "[final-put-in-writeback]" not in only.stdout
+
+
+def test_allowlist_in_putlint_toml(tmp_path):
+    tree = tmp_path / "tree"
+    shutil.copytree(FIXTURE, tree)
+    (tree / ".putlint.toml").write_text(
+        '[[ignore]]\nrule = "final-put-in-reclaim"\npath = "fs/dcache.c"\nreason = "generic dcache put"\n'
+    )
+    result = CliRunner().invoke(cli, ["scan", str(tree), "fs/dcache.c", "--cache-dir", str(tmp_path / "c"), "-j", "1"])
+    assert result.exit_code == 0 and result.stdout == "0 finding(s), 1 suppressed\n"
+
+
+def test_annotations_apply_to_the_next_code_line():
+    text = "a();\n\t// ruleid: x, y\n\t/* why */\n\n\tiput(i);\n// ok: x\nb();\n"
+    assert [(a.kind, a.rule, a.line) for a in annotations_of("f.c", text)] == [
+        ("ruleid", "x", 5), ("ruleid", "y", 5), ("ok", "x", 7)]
+
+
+def test_unknown_rule_id_is_an_input_error(tmp_path):
+    result = CliRunner().invoke(cli, ["scan", str(FIXTURE), "--select", "no-such-rule"])
+    assert result.exit_code == 2 or "unknown rule id" in str(result.exception)
