@@ -50,6 +50,21 @@ class Cut:
     targets: int
 
 
+def subsystem_of(path: str) -> str:
+    """The subsystem a file belongs to, "" for generic code.
+
+    fs/ceph/caps.c and net/ceph/osd_client.c are both "ceph"; fs/xfs/libxfs/*
+    is "xfs"; drivers/block/nbd.c is "block"; fs/inode.c, mm/*.c and
+    include/* are generic.
+    """
+    parts = path.split("/")
+    if len(parts) < 3 or parts[0] == "include":
+        return ""
+    if parts[0] in ("fs", "net"):
+        return parts[1]
+    return parts[-2]
+
+
 class Program:
     """All functions of the indexed tree and how to resolve what they call."""
 
@@ -98,6 +113,8 @@ class Program:
             raw_assigns.extend((file_index, row) for row in rows[_KINDS["ops_assigns"]])
             self.registrations.extend((file_index, row) for row in rows[_KINDS["registrations"]])
             self.queueings.extend((file_index, row) for row in rows[_KINDS["queueings"]])
+        self.subsystems = [subsystem_of(path) for path in self.paths]
+        self.userspace = [path.startswith(("tools/", "scripts/")) for path in self.paths]
         self.ops_by_key: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)  # -> (function, line)
         self.ops_by_field: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self.pointer_vars: dict[tuple[int, str], list[int]] = defaultdict(list)
@@ -108,21 +125,42 @@ class Program:
     def path_of(self, function: int) -> str:
         return self.paths[self.func_file[function]]
 
+    def subsystem(self, function: int) -> str:
+        return self.subsystems[self.func_file[function]]
+
     def functions_named(self, name: str) -> list[int]:
         return self.by_name.get(name, [])
 
     def resolve_name(self, name: str, file_index: int) -> list[int]:
-        """Definitions a call to `name` from `file_index` can reach, as C links them."""
+        """Definitions a call to `name` from `file_index` can reach, as C links them.
+
+        A static of the same file first; then exported definitions, preferring
+        generic code to arch/ alternatives (and x86 among those); then static
+        inlines of headers. Userspace code (tools/, scripts/) only links to itself.
+        """
         candidates = self.by_name.get(name)
         if not candidates:
             return []
-        local = [f for f in candidates if self.func_file[f] == file_index]
+        func_file = self.func_file
+        local = [f for f in candidates if func_file[f] == file_index]
         if local:
             return local
+        if not self.userspace[file_index]:
+            candidates = [f for f in candidates if not self.userspace[func_file[f]]]
         exported = [f for f in candidates if not self.func_static[f]]
         if exported:
-            return exported
-        return [f for f in candidates if self.paths[self.func_file[f]].endswith(".h")]
+            return self._prefer_generic(exported)
+        return self._prefer_generic([f for f in candidates if self.paths[func_file[f]].endswith(".h")])
+
+    def _prefer_generic(self, functions: list[int]) -> list[int]:
+        if len(functions) < 2:
+            return functions
+        paths = self.paths
+        generic = [f for f in functions if not paths[self.func_file[f]].startswith("arch/")]
+        if generic:
+            return generic
+        x86 = [f for f in functions if paths[self.func_file[f]].startswith("arch/x86/")]
+        return x86 or functions
 
     def member_type(self, struct_type: str, member: str) -> str:
         return self.member_types.get((struct_type, member), "")
@@ -166,11 +204,17 @@ class Program:
         self,
         function: int,
         affinity: str = "",
-        not_callbacks: frozenset[str] = frozenset(),
+        callbacks: frozenset[str] = frozenset(),
         cuts: list[Cut] | None = None,
     ) -> list[Edge]:
-        """Resolved calls of `function`, in source order; `affinity` is a path
-        prefix that member calls prefer (the subsystem owning a torn-down object)."""
+        """Resolved calls of `function`, in source order; member calls prefer
+        targets of the `affinity` subsystem (see `subsystem_of`) when it has any.
+
+        A function passed as an argument is a callback edge when the callee is
+        known to call it synchronously (`callbacks`: kref_put, list_lru_walk, ...)
+        or is defined in the same file (a local iterator): most other APIs that
+        take a function store it for another context.
+        """
         file_index = self.func_file[function]
         result: list[Edge] = []
         for _caller, callee, line, col, kind, receiver_type, gfp in self.calls.get(function, ()):
@@ -188,13 +232,19 @@ class Program:
                 targets, via = self._member_targets(callee, receiver_type, affinity, cuts, line)
                 result.extend(Edge(t, callee, line, col, MEMBER, via, gfp) for t in targets)
         for _caller, target, via, line, col in self.refs.get(function, ()):
-            if via in not_callbacks:
+            if via not in callbacks and not any(
+                self.func_file[f] == file_index for f in self.by_name.get(via, ())
+            ):
                 continue
             result.extend(Edge(t, target, line, col, CALLBACK, via, "") for t in self.resolve_name(target, file_index))
         result.sort(key=lambda edge: (edge.line, edge.col))
         return result
 
     def _member_targets(self, callee, receiver_type, affinity, cuts, line) -> tuple[list[int], str]:
+        """Targets of an ops call. Typed (struct, field) when the receiver's type
+        is known, else by field name. With an `affinity` subsystem only its own
+        targets count (a ceph path reaches ceph's methods); without one, all
+        targets up to the fan-out cap."""
         parts = _PATH_SPLIT.split(callee)
         field = parts[-1]
         owner = self._struct_of_path(receiver_type, parts[1:-1]) if receiver_type else ""
@@ -205,10 +255,11 @@ class Program:
             entries = self.ops_by_field.get(field, [])
             via = f"->{field} (by field name)"
         targets = sorted({function for function, _ in entries})
-        if affinity and targets:
-            near = [t for t in targets if self.paths[self.func_file[t]].startswith(affinity)]
-            if near:
-                targets = near
+        if affinity:
+            near = [t for t in targets if self.subsystems[self.func_file[t]] == affinity]
+            if len(near) < len(targets) and cuts is not None:
+                cuts.append(Cut(f"{callee}:{line}", field, len(targets) - len(near)))
+            return near, via
         if len(targets) > self.fanout:
             if cuts is not None:
                 cuts.append(Cut(f"{callee}:{line}", field, len(targets)))

@@ -101,7 +101,8 @@ class RuleSet:
     checks: dict[str, Check]
     deferrals: tuple[Deferral, ...]
     cut_edges: tuple[CutEdge, ...]
-    not_callbacks: frozenset[str]
+    callbacks: frozenset[str]
+    opaque: tuple[Deferral, ...]
     limits: Limits
 
     def select(self, select: tuple[str, ...], ignore: tuple[str, ...]) -> RuleSet:
@@ -114,7 +115,7 @@ class RuleSet:
             if (not select or check_id in select) and check_id not in ignore
         }
         return RuleSet(
-            self.contexts, self.puts, keep, self.deferrals, self.cut_edges, self.not_callbacks, self.limits
+            self.contexts, self.puts, keep, self.deferrals, self.cut_edges, self.callbacks, self.opaque, self.limits
         )
 
 
@@ -296,12 +297,17 @@ def _check(mapping: _Mapping, stem: str) -> Check:
     )
 
 
-def _deferrals(mapping: _Mapping) -> tuple[list[Deferral], list[CutEdge], list[str], Limits | None]:
-    mapping.check_keys({"deferrals", "cut_edges", "not_callbacks", "limits"})
-    deferrals = []
-    for item in mapping.mappings("deferrals"):
+def _functions_with_reasons(mapping: _Mapping, key: str) -> list[Deferral]:
+    found = []
+    for item in mapping.mappings(key):
         item.check_keys({"function", "why"})
-        deferrals.append(Deferral(item.text("function"), item.text("why")))
+        found.append(Deferral(item.text("function"), item.text("why")))
+    return found
+
+
+def _deferrals(mapping: _Mapping) -> tuple[list[Deferral], list[CutEdge], list[str], list[Deferral], Limits | None]:
+    mapping.check_keys({"deferrals", "cut_edges", "callbacks", "opaque", "limits"})
+    deferrals = _functions_with_reasons(mapping, "deferrals")
     cuts = []
     for item in mapping.mappings("cut_edges"):
         item.check_keys({"caller", "callee", "why"})
@@ -319,7 +325,7 @@ def _deferrals(mapping: _Mapping) -> tuple[list[Deferral], list[CutEdge], list[s
             settings.number("teardown_depth", defaults.teardown_depth),
             settings.number("fanout", defaults.fanout),
         )
-    return deferrals, cuts, list(mapping.words("not_callbacks")), limits
+    return deferrals, cuts, list(mapping.words("callbacks")), _functions_with_reasons(mapping, "opaque"), limits
 
 
 def _files(directory, sub: str) -> list:
@@ -345,7 +351,8 @@ def load_rules(extra_dirs: tuple[Path, ...] = ()) -> RuleSet:
     checks: dict[str, Check] = {}
     deferrals: list[Deferral] = []
     cuts: list[CutEdge] = []
-    not_callbacks: list[str] = []
+    callbacks: list[str] = []
+    opaque: list[Deferral] = []
     limits = Limits()
     for directory in directories:
         label_root = "rules" if directory is directories[0] else str(directory)
@@ -358,10 +365,13 @@ def load_rules(extra_dirs: tuple[Path, ...] = ()) -> RuleSet:
                 table[rule.id] = rule
         deferral_file = directory.joinpath("deferrals.yaml")
         if deferral_file.is_file():
-            more, more_cuts, more_callbacks, more_limits = _deferrals(_read(deferral_file, f"{label_root}/deferrals.yaml"))
+            more, more_cuts, more_callbacks, more_opaque, more_limits = _deferrals(
+                _read(deferral_file, f"{label_root}/deferrals.yaml")
+            )
             deferrals += more
             cuts += more_cuts
-            not_callbacks += more_callbacks
+            callbacks += more_callbacks
+            opaque += more_opaque
             limits = more_limits or limits
     for check in checks.values():
         if check.context not in contexts:
@@ -369,4 +379,6 @@ def load_rules(extra_dirs: tuple[Path, ...] = ()) -> RuleSet:
         for put in check.puts:
             if put not in puts:
                 raise InputError(f"{check.source}: put {put!r} is not defined in any puts/ file")
-    return RuleSet(contexts, puts, checks, tuple(deferrals), tuple(cuts), frozenset(not_callbacks), limits)
+    return RuleSet(
+        contexts, puts, checks, tuple(deferrals), tuple(cuts), frozenset(callbacks), tuple(opaque), limits
+    )

@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from .findings import Finding, Hop
-from .graph import CALLBACK, MEMBER, POINTER_VAR, Cut, Edge, Program
+from .graph import CALLBACK, MEMBER, POINTER_VAR, Cut, Edge, Program, subsystem_of
 from .ruleset import Check, Context, RuleSet
 
 
@@ -32,17 +32,12 @@ class ContextStats:
 
 @dataclass(frozen=True, slots=True)
 class _PutSite:
-    function: int
+    state: tuple[int, str]  # (function making the put, subsystem of the path)
     edge: Edge
 
-
-def owner_prefix(path: str) -> str:
-    """The subsystem directory a put belongs to: `fs/ceph/` for fs/ceph/caps.c.
-
-    Generic code directly under fs/, mm/ ... owns no object: no preference.
-    """
-    parts = path.split("/")
-    return "/".join(parts[:2]) + "/" if len(parts) >= 3 else ""
+    @property
+    def function(self) -> int:
+        return self.state[0]
 
 
 def _via_text(edge: Edge) -> str:
@@ -60,6 +55,7 @@ class Search:
         self.program = program
         self.rules = rules
         self.deferrals = frozenset(d.function for d in rules.deferrals)
+        self.opaque = frozenset(d.function for d in rules.opaque)
         self.cut_edges = frozenset((c.caller, c.callee) for c in rules.cut_edges)
         self._edges_cache: dict[tuple[int, str], list[Edge]] = {}
         self._teardowns: dict[tuple[str, str, str], tuple[Hop, ...] | None] = {}
@@ -70,7 +66,7 @@ class Search:
         edges = self._edges_cache.get(key)
         if edges is None:
             cuts: list[Cut] = []
-            edges = self.program.edges(function, affinity, self.rules.not_callbacks, cuts)
+            edges = self.program.edges(function, affinity, self.rules.callbacks, cuts)
             caller = self.program.func_name[function]
             edges = [
                 e
@@ -100,55 +96,71 @@ class Search:
         return direct, ops
 
     def reach(self, context: Context, put_names: frozenset[str]) -> tuple[dict, dict, list[_PutSite]]:
+        """Breadth-first search from the entries; states are (function, subsystem).
+
+        The subsystem is the first non-generic one the path entered (an ops
+        entry starts in its own): ops calls on the way prefer that subsystem's
+        targets, so a ceph path through generic code comes back to ceph's
+        methods instead of every filesystem's.
+        """
+        program = self.program
         stats = self.stats.setdefault(context.id, ContextStats())
         direct, ops = self._entries(context)
         stats.entries = len({f for f, _ in direct + ops})
         limit = self.rules.limits.reach_depth
-        parent: dict[int, tuple[int, Edge] | None] = {}
-        entry_why: dict[int, str] = {}
+        # Waits and opaque primitives (schedule, printk) run nothing of this context's callers.
+        stop = self.opaque | {w.function for w in context.waits if w.function}
+        parent: dict[tuple[int, str], tuple[tuple[int, str], Edge] | None] = {}
+        entry_why: dict[tuple[int, str], str] = {}
         sites: list[_PutSite] = []
         seen_sites: set[tuple[int, int, int]] = set()
         for seeds in (direct, ops):
-            queue: deque[tuple[int, int]] = deque()
+            queue: deque[tuple[tuple[int, str], int]] = deque()
             for function, why in sorted(seeds):
-                if function not in parent:
-                    parent[function] = None
-                    entry_why[function] = why
-                    queue.append((function, 0))
+                state = (function, program.subsystem(function))
+                if state not in parent:
+                    parent[state] = None
+                    entry_why[state] = why
+                    queue.append((state, 0))
             while queue:
-                function, depth = queue.popleft()
-                for edge in self._edges(function, "", stats):
+                state, depth = queue.popleft()
+                function, subsystem = state
+                for edge in self._edges(function, subsystem, stats):
                     if edge.callee in put_names:
                         key = (function, edge.line, edge.col)
                         if key not in seen_sites:
                             seen_sites.add(key)
-                            sites.append(_PutSite(function, edge))
+                            sites.append(_PutSite(state, edge))
                         continue
-                    if edge.target < 0 or edge.target in parent:
+                    if edge.target < 0 or edge.callee in stop or program.func_name[edge.target] in stop:
+                        continue
+                    next_state = (edge.target, subsystem or program.subsystem(edge.target))
+                    if next_state in parent:
                         continue
                     if depth + 1 > limit:
                         stats.depth_cut += 1
                         continue
-                    parent[edge.target] = (function, edge)
-                    queue.append((edge.target, depth + 1))
-        stats.reached = len(parent)
+                    parent[next_state] = (state, edge)
+                    queue.append((next_state, depth + 1))
+        stats.reached = len({function for function, _ in parent})
         stats.put_sites = len(sites)
         return parent, entry_why, sites
 
     def reach_chain(self, parent, entry_why, site: _PutSite) -> tuple[Hop, ...]:
         program = self.program
-        hops = [Hop(site.edge.callee, program.path_of(site.function), site.edge.line, "call")]
-        function = site.function
+        state = site.state
+        hops = [Hop(site.edge.callee, program.path_of(state[0]), site.edge.line, "call")]
         while True:
-            link = parent[function]
+            link = parent[state]
+            function = state[0]
             if link is None:
                 hops.append(
-                    Hop(program.func_name[function], program.path_of(function), program.func_line[function], entry_why[function])
+                    Hop(program.func_name[function], program.path_of(function), program.func_line[function], entry_why[state])
                 )
                 break
-            caller, edge = link
-            hops.append(Hop(program.func_name[function], program.path_of(caller), edge.line, _via_text(edge)))
-            function = caller
+            previous, edge = link
+            hops.append(Hop(program.func_name[function], program.path_of(previous[0]), edge.line, _via_text(edge)))
+            state = previous
         return tuple(reversed(hops))
 
     # -- teardown ---------------------------------------------------------
@@ -188,7 +200,7 @@ class Search:
                     wait = next((w for pattern, w in gfp_waits if pattern.search(edge.gfp)), None)
                 if wait is not None:
                     return self._teardown_chain(parent, state, edge, wait, put, starts)
-                if edge.target < 0:
+                if edge.target < 0 or edge.callee in self.opaque or target_name in self.opaque:
                     continue
                 next_state = (edge.target, inside)
                 if next_state in parent or depth + 1 > limit:
@@ -257,9 +269,10 @@ class Search:
                 if self._nonfinal(site, put_rule.nonfinal_if_preceded_by):
                     stats.nonfinal += 1
                     continue
-                teardown = self.teardown(
-                    site.edge.callee, owner_prefix(path), context, self.program.func_file[site.function]
-                )
+                # The object belongs to the put's subsystem, or for generic code
+                # (fs/dcache.c) to the subsystem the path came from.
+                owner = subsystem_of(path) or site.state[1]
+                teardown = self.teardown(site.edge.callee, owner, context, self.program.func_file[site.function])
                 if teardown is None:
                     continue
                 reach = self.reach_chain(parent, entry_why, site)

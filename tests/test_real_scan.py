@@ -1,0 +1,98 @@
+"""`putlint scan` on Debian's linux-source-6.12: the writeback, messenger and
+reclaim deadlocks of the seed threads are reported with their real chains, and
+the deferred puts stay quiet. The graph is built from the parts of the tree
+these chains live in (fs, mm, net/ceph, include, kernel, block, lib) to keep CI
+fast; the index is cached under ~/.cache/putlint/test-index between runs."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from putlint.ruleset import load_rules
+from putlint.scan import scan
+from putlint.tree import open_tree
+
+TREE = os.environ.get("PUTLINT_KERNEL_TREE")
+pytestmark = [
+    pytest.mark.kernel,
+    pytest.mark.skipif(not TREE, reason="PUTLINT_KERNEL_TREE is not set (the test command sets it)"),
+]
+GRAPH = ("fs", "mm", "net/ceph", "include", "kernel", "block", "lib")
+CACHE = Path(os.environ.get("PUTLINT_TEST_CACHE", Path.home() / ".cache" / "putlint" / "test-index"))
+
+
+@pytest.fixture(scope="module")
+def findings():
+    run = scan(open_tree(TREE), load_rules(), CACHE, graph_scopes=GRAPH, jobs=2)
+    return [f for f in run.findings if not f.suppressed]
+
+
+def chain(hops):
+    return [(hop.function, hop.path, hop.line, hop.via) for hop in hops]
+
+
+def one(findings, rule, path, line):
+    (found,) = [f for f in findings if (f.rule, f.path, f.line) == (rule, path, line)]
+    return found
+
+
+def test_writeback_iput_in_ceph_put_wrbuffer_cap_refs(findings):
+    finding = one(findings, "final-put-in-writeback", "fs/ceph/caps.c", 3483)
+    assert (finding.put, finding.function, finding.col) == ("iput", "ceph_put_wrbuffer_cap_refs", 3)
+    assert chain(finding.reach)[2:] == [
+        ("do_writepages", "fs/fs-writeback.c", 1733, "call"),
+        ("ceph_writepages_start", "mm/page-writeback.c", 2683, "(struct address_space_operations)->writepages"),
+        ("ceph_process_folio_batch", "fs/ceph/addr.c", 1690, "call"),
+        ("ceph_check_page_before_write", "fs/ceph/addr.c", 1327, "call"),
+        ("folio_invalidate", "fs/ceph/addr.c", 1173, "call"),
+        ("ceph_invalidate_folio", "mm/truncate.c", 141, "(struct address_space_operations)->invalidate_folio"),
+        ("ceph_put_wrbuffer_cap_refs", "fs/ceph/addr.c", 158, "call"),
+        ("iput", "fs/ceph/caps.c", 3483, "call"),
+    ]
+    assert chain(finding.teardown)[:3] == [
+        ("iput", "fs/inode.c", 1886, "put"),
+        ("iput_final", "fs/inode.c", 1900, "call"),
+        ("evict", "fs/inode.c", 1874, "call"),
+    ]
+    assert chain(finding.teardown)[-1][:3] == ("inode_wait_for_writeback", "fs/inode.c", 718)
+
+
+def test_messenger_dispatch_to_iput_waits_in_ceph_evict_inode(findings):
+    finding = one(findings, "final-put-in-ceph-messenger", "fs/ceph/caps.c", 3483)
+    names = [hop.function for hop in finding.reach]
+    assert names[0] == "ceph_con_workfn" and names[-3:] == ["writepages_finish", "ceph_put_wrbuffer_cap_refs", "iput"]
+    vias = {hop.function: hop.via for hop in finding.reach}
+    assert vias["osd_dispatch"] == "(struct ceph_connection_operations)->dispatch"
+    assert vias["writepages_finish"] == "(struct ceph_osd_request)->r_callback"
+    assert chain(finding.teardown)[3:] == [
+        ("ceph_evict_inode", "fs/inode.c", 722, "(struct super_operations)->evict_inode"),
+        (
+            "netfs_wait_for_outstanding_io",
+            "fs/ceph/inode.c",
+            744,
+            "wait: waits for netfs I/O that completes only when this messenger worker dispatches the replies"
+            " (include/linux/netfs.h)",
+        ),
+    ]
+    handle_caps = one(findings, "final-put-in-ceph-messenger", "fs/ceph/caps.c", 4640)
+    assert [hop.function for hop in handle_caps.reach][-3:] == ["mds_dispatch", "ceph_handle_caps", "iput"]
+
+
+def test_reclaim_shrinker_kills_a_dentry_and_evicts_through_the_journal(findings):
+    finding = one(findings, "final-put-in-reclaim", "fs/dcache.c", 424)
+    names = [hop.function for hop in finding.reach]
+    assert names[-7:] == [
+        "super_cache_scan", "prune_dcache_sb", "shrink_dentry_list", "shrink_kill", "__dentry_kill",
+        "dentry_unlink_inode", "iput",
+    ]
+    assert finding.reach[-7].via == "(struct shrinker)->scan_objects"
+    assert finding.wait in {"ext4_journal_start", "jbd2__journal_start", "__ext4_journal_start_sb", "xfs_trans_alloc"}
+
+
+def test_deferred_puts_stay_quiet(findings):
+    assert [f for f in findings if f.put == "fput"] == []
+    quiet_functions = {"ceph_queue_inode_work", "ceph_inode_work", "btrfs_add_delayed_iput", "delayed_fput", "____fput"}
+    assert [f for f in findings if f.function in quiet_functions] == []
+    # ceph_put_cap_refs_async only defers the caps check: its iput must still be found.
+    assert any(f.path == "fs/ceph/caps.c" and f.line == 3383 for f in findings)
