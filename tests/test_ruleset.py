@@ -1,0 +1,95 @@
+"""Rule files are validated on load: each mistake is one clear error naming the
+file and line; the shipped rules lint clean."""
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from putlint.cli import cli
+from putlint.errors import InputError
+from putlint.ruleset import PLACEHOLDERS, load_rules
+
+FIXTURE = Path(__file__).parent / "fixtures" / "rules" / "tree"
+
+CONTEXT = """id: extra
+description: a test context
+entries:
+  - function: extra_workfn
+waits:
+  - function: extra_wait
+    why: waits for itself
+"""
+CHECK = """id: final-put-in-extra
+context: extra
+puts: [inode]
+severity: error
+confidence: high
+message: "$PUT() in $CONTEXT reaches $WAIT"
+description: a test check
+"""
+
+
+def write_rules(root: Path, context: str = CONTEXT, check: str = CHECK) -> Path:
+    (root / "contexts").mkdir(parents=True)
+    (root / "checks").mkdir()
+    (root / "contexts" / "extra.yaml").write_text(context)
+    (root / "checks" / "final-put-in-extra.yaml").write_text(check)
+    return root
+
+
+def test_shipped_rules_lint_clean():
+    rules = load_rules()
+    assert set(rules.checks) == {"final-put-in-writeback", "final-put-in-ceph-messenger", "final-put-in-reclaim"}
+    for check in rules.checks.values():
+        assert check.context in rules.contexts and all(p in rules.puts for p in check.puts)
+        assert set(re.findall(r"\$([A-Z_]+)", check.message)) <= set(PLACEHOLDERS)
+        assert check.references and check.description
+    for context in rules.contexts.values():
+        assert context.entries and context.waits and context.references
+        assert all(wait.why for wait in context.waits)
+
+
+def test_user_rules_are_added(tmp_path):
+    rules = load_rules((write_rules(tmp_path),))
+    assert rules.checks["final-put-in-extra"].context == "extra"
+    assert "final-put-in-writeback" in rules.checks
+
+
+@pytest.mark.parametrize(
+    "context, check, message",
+    [
+        (CONTEXT + "colour: blue\n", CHECK, r"contexts/extra.yaml:8: unknown key 'colour'"),
+        (CONTEXT.replace("description: a test context\n", ""), CHECK, r"contexts/extra.yaml:1: missing key 'description'"),
+        (CONTEXT.replace("id: extra", "id: other"), CHECK, r"contexts/extra.yaml:1: id 'other' must equal the file name"),
+        (CONTEXT.replace("function: extra_workfn", "ops: no_dot"), CHECK, r"extra.yaml:4: ops 'no_dot' must be"),
+        (CONTEXT.replace("    why: waits for itself\n", ""), CHECK, r"extra.yaml:6: missing key 'why'"),
+        (CONTEXT + "  - gfp: '(unclosed'\n    why: x\n", CHECK, r"extra.yaml:8: gfp is not a regular expression"),
+        (CONTEXT, CHECK.replace("severity: error", "severity: fatal"), r"final-put-in-extra.yaml:4: severity must be"),
+        (CONTEXT, CHECK.replace("$WAIT", "$WAITING"), r"final-put-in-extra.yaml:6: unknown placeholder \$WAITING"),
+        (CONTEXT, CHECK.replace("context: extra", "context: nowhere"), r"context 'nowhere' is not defined"),
+        (CONTEXT, CHECK.replace("puts: [inode]", "puts: [inode, socket]"), r"put 'socket' is not defined"),
+        (CONTEXT, CHECK.replace("puts: [inode]", "puts: inode"), r"final-put-in-extra.yaml:3: 'puts' must be a list"),
+        ("id: [unclosed\n", CHECK, r"contexts/extra.yaml:2: not valid YAML"),
+    ],
+)
+def test_broken_rule_files_name_file_line_and_key(tmp_path, context, check, message):
+    with pytest.raises(InputError, match=message):
+        load_rules((write_rules(tmp_path, context, check),))
+
+
+def test_redefining_a_shipped_rule_is_an_error(tmp_path):
+    (tmp_path / "checks").mkdir()
+    (tmp_path / "checks" / "final-put-in-writeback.yaml").write_text(
+        CHECK.replace("final-put-in-extra", "final-put-in-writeback").replace("context: extra", "context: writeback")
+    )
+    with pytest.raises(InputError, match="is already defined in rules/checks/final-put-in-writeback.yaml"):
+        load_rules((tmp_path,))
+
+
+def test_broken_rules_exit_2_through_the_cli(tmp_path):
+    rules = write_rules(tmp_path / "r", CONTEXT + "colour: blue\n")
+    result = CliRunner().invoke(cli, ["scan", str(FIXTURE), "--rules", str(rules), "--cache-dir", str(tmp_path)])
+    assert isinstance(result.exception, InputError)
+    assert "unknown key 'colour'" in str(result.exception)
