@@ -96,3 +96,19 @@ def test_deferred_puts_stay_quiet(findings):
     assert [f for f in findings if f.function in quiet_functions] == []
     # ceph_put_cap_refs_async only defers the caps check: its iput must still be found.
     assert any(f.path == "fs/ceph/caps.c" and f.line == 3383 for f in findings)
+
+
+TREE_61 = os.environ.get("PUTLINT_KERNEL_TREE_61")
+
+
+@pytest.mark.skipif(not TREE_61, reason="PUTLINT_KERNEL_TREE_61 is not set (the test command sets it)")
+def test_the_writeback_deadlock_is_in_6_1_too_and_the_netfs_wait_is_not():
+    run = scan(open_tree(TREE_61), load_rules(), CACHE, graph_scopes=GRAPH, jobs=2)
+    findings = [f for f in run.findings if not f.suppressed]
+    finding = one(findings, "final-put-in-writeback", "fs/ceph/caps.c", 3295)
+    assert finding.function == "ceph_put_wrbuffer_cap_refs"
+    names = [hop.function for hop in finding.reach]
+    assert names[-3:] == ["ceph_invalidate_folio", "ceph_put_wrbuffer_cap_refs", "iput"]
+    assert "ceph_writepages_start" in names
+    assert [hop.function for hop in finding.teardown][-1] in {"inode_wait_for_writeback", "__inode_wait_for_writeback"}
+    assert [f for f in findings if f.wait == "netfs_wait_for_outstanding_io"] == []

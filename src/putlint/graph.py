@@ -117,6 +117,7 @@ class Program:
         self.userspace = [path.startswith(("tools/", "scripts/")) for path in self.paths]
         self.ops_by_key: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)  # -> (function, line)
         self.ops_by_field: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        self.field_owners: dict[str, set[str]] = defaultdict(set)  # field -> struct types ("" = unknown)
         self.pointer_vars: dict[tuple[int, str], list[int]] = defaultdict(list)
         self._index_ops(raw_inits, raw_assigns)
 
@@ -189,6 +190,7 @@ class Program:
             self._add_target(file_index, owner, field, target, line)
 
     def _add_target(self, file_index: int, struct_type: str, field: str, target: str, line: int) -> None:
+        self.field_owners[field].add(struct_type)
         for function in self.resolve_name(target, file_index):
             entry = (function, line)
             if struct_type:
@@ -251,9 +253,14 @@ class Program:
         entries = self.ops_by_key.get((owner, field)) if owner else None
         if entries:
             via = f"(struct {owner})->{field}"
-        else:
+        elif len(self.field_owners.get(field, ())) == 1:
+            # Untyped receiver: the field name decides only when one struct type has it.
             entries = self.ops_by_field.get(field, [])
             via = f"->{field} (by field name)"
+        else:
+            if cuts is not None and field in self.ops_by_field:
+                cuts.append(Cut(f"{callee}:{line}", field, len(self.ops_by_field[field])))
+            return [], f"->{field} (ambiguous)"
         targets = sorted({function for function, _ in entries})
         if affinity:
             near = [t for t in targets if self.subsystems[self.func_file[t]] == affinity]
