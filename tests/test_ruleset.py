@@ -93,3 +93,17 @@ def test_broken_rules_exit_2_through_the_cli(tmp_path):
     result = CliRunner().invoke(cli, ["scan", str(FIXTURE), "--rules", str(rules), "--cache-dir", str(tmp_path)])
     assert isinstance(result.exception, InputError)
     assert "unknown key 'colour'" in str(result.exception)
+
+
+def test_rules_list_and_show():
+    listed = CliRunner().invoke(cli, ["rules", "list"])
+    assert listed.exit_code == 0
+    assert listed.stdout.splitlines() == [
+        "final-put-in-ceph-messenger  context=ceph-messenger  severity=error  confidence=high",
+        "final-put-in-reclaim  context=reclaim  severity=warning  confidence=medium",
+        "final-put-in-writeback  context=writeback  severity=error  confidence=high",
+    ]
+    shown = CliRunner().invoke(cli, ["rules", "show", "final-put-in-writeback"])
+    assert shown.exit_code == 0
+    assert "entries: wb_workfn, writeback_single_inode, (struct address_space_operations)->writepages" in shown.stdout
+    assert "  inode_wait_for_writeback: sleeps until I_SYNC clears" in shown.stdout

@@ -38,11 +38,6 @@ def tree_options(command):
                 help="Where the index lives (default: $PUTLINT_CACHE_DIR or ~/.cache/putlint); never inside the tree.",
             ),
             click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files whose tree path matches GLOB."),
-            click.option(
-                "--parse-all",
-                is_flag=True,
-                help="Also parse files that hold only preprocessor lines and comments (skipped by default).",
-            ),
         )
     ):
         command = decorator(command)
@@ -58,6 +53,11 @@ def cli() -> None:
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @tree_options
+@click.option(
+    "--parse-all",
+    is_flag=True,
+    help="Also parse files that hold only preprocessor lines and comments (skipped by default).",
+)
 def index(tree, paths, jobs, cache_dir, exclude, parse_all) -> None:
     """Index the C files of a kernel TREE (default: the current directory).
 
@@ -90,8 +90,8 @@ def index(tree, paths, jobs, cache_dir, exclude, parse_all) -> None:
     help="Allowlist file (default: TREE/.putlint.toml).",
 )
 def scan(
-    tree, paths, jobs, cache_dir, exclude, parse_all, output_format, output, rules_dirs, select, ignore, exit_zero,
-    graph_scope, config,
+    tree, paths, jobs, cache_dir, exclude, output_format, output, rules_dirs, select, ignore, exit_zero, graph_scope,
+    config,
 ) -> None:
     """Report final puts that a context reaches while their teardown waits on it.
 
@@ -101,8 +101,6 @@ def scan(
     root = open_tree(tree or os.environ.get("PUTLINT_TREE") or ".")
     report_scopes = relative_scopes(root, tuple(paths))
     graph_scopes = relative_scopes(root, tuple(graph_scope))
-    if parse_all:
-        raise InputError("--parse-all is for `putlint index`; scan parses what the graph needs")
     progress = _progress_bar() if sys.stderr.isatty() else None
     try:
         run = run_scan(
@@ -130,6 +128,40 @@ def scan(
             raise InputError(f"cannot write {output}: {error.strerror}") from None
     active = sum(1 for finding in run.findings if not finding.suppressed)
     sys.exit(EXIT_FINDINGS if active and not exit_zero else EXIT_CLEAN)
+
+
+@cli.group()
+def rules() -> None:
+    """List and show the checks (shipped and from --rules)."""
+
+
+@rules.command("list")
+@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
+def rules_list(rules_dirs) -> None:
+    """One line per check: id, context, severity, confidence."""
+    for check in sorted(load_rules(tuple(rules_dirs)).checks.values(), key=lambda c: c.id):
+        click.echo(f"{check.id}  context={check.context}  severity={check.severity}  confidence={check.confidence}")
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
+def rules_show(rule_id, rules_dirs) -> None:
+    """A check with its context: what it looks for, and why."""
+    ruleset = load_rules(tuple(rules_dirs)).select((rule_id,), ())
+    check = ruleset.checks[rule_id]
+    context = ruleset.contexts[check.context]
+    lines = [
+        f"{check.id} ({check.severity}, confidence {check.confidence}) [{check.source}]",
+        check.description,
+        f"context {context.id}: {context.description}",
+        "entries: " + ", ".join(e.function or f"(struct {e.ops.replace('.', ')->')}" for e in context.entries),
+        "waits:",
+        *(f"  {w.function or 'gfp ~ ' + w.gfp}: {w.why}" for w in context.waits),
+        "puts: " + ", ".join(f for put in check.puts for f in ruleset.puts[put].functions),
+        *(f"see {reference}" for reference in (*check.references, *context.references)),
+    ]
+    click.echo("\n".join(lines))
 
 
 @cli.command("test-rules", epilog=EXIT_CODES_HELP)

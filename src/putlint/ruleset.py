@@ -62,7 +62,7 @@ class Put:
 
 
 @dataclass(frozen=True, slots=True)
-class Deferral:
+class FunctionReason:
     function: str
     why: str
 
@@ -99,10 +99,10 @@ class RuleSet:
     contexts: dict[str, Context]
     puts: dict[str, Put]
     checks: dict[str, Check]
-    deferrals: tuple[Deferral, ...]
+    deferrals: tuple[FunctionReason, ...]
     cut_edges: tuple[CutEdge, ...]
     callbacks: frozenset[str]
-    opaque: tuple[Deferral, ...]
+    opaque: tuple[FunctionReason, ...]
     limits: Limits
 
     def select(self, select: tuple[str, ...], ignore: tuple[str, ...]) -> RuleSet:
@@ -297,15 +297,15 @@ def _check(mapping: _Mapping, stem: str) -> Check:
     )
 
 
-def _functions_with_reasons(mapping: _Mapping, key: str) -> list[Deferral]:
+def _functions_with_reasons(mapping: _Mapping, key: str) -> list[FunctionReason]:
     found = []
     for item in mapping.mappings(key):
         item.check_keys({"function", "why"})
-        found.append(Deferral(item.text("function"), item.text("why")))
+        found.append(FunctionReason(item.text("function"), item.text("why")))
     return found
 
 
-def _deferrals(mapping: _Mapping) -> tuple[list[Deferral], list[CutEdge], list[str], list[Deferral], Limits | None]:
+def _deferrals(mapping: _Mapping) -> tuple[list[FunctionReason], list[CutEdge], list[str], list[FunctionReason], Limits | None]:
     mapping.check_keys({"deferrals", "cut_edges", "callbacks", "opaque", "limits"})
     deferrals = _functions_with_reasons(mapping, "deferrals")
     cuts = []
@@ -349,10 +349,10 @@ def load_rules(extra_dirs: tuple[Path, ...] = ()) -> RuleSet:
     contexts: dict[str, Context] = {}
     puts: dict[str, Put] = {}
     checks: dict[str, Check] = {}
-    deferrals: list[Deferral] = []
+    deferrals: list[FunctionReason] = []
     cuts: list[CutEdge] = []
     callbacks: list[str] = []
-    opaque: list[Deferral] = []
+    opaque: list[FunctionReason] = []
     limits = Limits()
     for directory in directories:
         label_root = "rules" if directory is directories[0] else str(directory)
