@@ -68,8 +68,9 @@ def subsystem_of(path: str) -> str:
 class Program:
     """All functions of the indexed tree and how to resolve what they call."""
 
-    def __init__(self, files: Iterable[tuple[str, tuple]], fanout: int = 64):
+    def __init__(self, files: Iterable[tuple[str, tuple]], fanout: int = 64, fanout_near: int = 8):
         self.fanout = fanout
+        self.fanout_near = fanout_near
         self.paths: list[str] = []
         self.func_file: list[int] = []
         self.func_name: list[str] = []
@@ -264,6 +265,8 @@ class Program:
         targets = sorted({function for function, _ in entries})
         if affinity:
             near = [t for t in targets if self.subsystems[self.func_file[t]] == affinity]
+            if len(near) > self.fanout_near:
+                near = []  # a subsystem-wide callback table (nfs rpc_release): no single target
             if len(near) < len(targets) and cuts is not None:
                 cuts.append(Cut(f"{callee}:{line}", field, len(targets) - len(near)))
             return near, via

@@ -89,9 +89,10 @@ class Check:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    reach_depth: int = 40
-    teardown_depth: int = 30
+    reach_depth: int = 14
+    teardown_depth: int = 10
     fanout: int = 64
+    fanout_near: int = 8
 
 
 @dataclass(frozen=True)
@@ -318,12 +319,13 @@ def _deferrals(mapping: _Mapping) -> tuple[list[FunctionReason], list[CutEdge], 
         if not isinstance(node, yaml.MappingNode):
             raise mapping.error(mapping.key_lines["limits"], "limits must be a mapping")
         settings = _Mapping(node, mapping.source)
-        settings.check_keys({"reach_depth", "teardown_depth", "fanout"})
+        settings.check_keys({"reach_depth", "teardown_depth", "fanout", "fanout_near"})
         defaults = Limits()
         limits = Limits(
             settings.number("reach_depth", defaults.reach_depth),
             settings.number("teardown_depth", defaults.teardown_depth),
             settings.number("fanout", defaults.fanout),
+            settings.number("fanout_near", defaults.fanout_near),
         )
     return deferrals, cuts, list(mapping.words("callbacks")), _functions_with_reasons(mapping, "opaque"), limits
 

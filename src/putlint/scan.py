@@ -83,9 +83,9 @@ def apply_suppressions(root: Path, findings: list[Finding], allowlist: tuple[All
     return result
 
 
-def load_program(index_run: IndexRun, root: Path, fanout: int) -> Program:
+def load_program(index_run: IndexRun, root: Path, limits) -> Program:
     with store.Index(index_run.index_file, root) as index:
-        return Program(index.load_rows(index_run.files), fanout=fanout)
+        return Program(index.load_rows(index_run.files), fanout=limits.fanout, fanout_near=limits.fanout_near)
 
 
 def scan(
@@ -102,7 +102,7 @@ def scan(
     started = time.monotonic()
     index_run = update_index(root, cache_dir, scopes=graph_scopes, excludes=excludes, jobs=jobs, progress=progress)
     indexed = time.monotonic()
-    program = load_program(index_run, root, rules.limits.fanout)
+    program = load_program(index_run, root, rules.limits)
     loaded = time.monotonic()
     search = Search(program, rules)
     findings = search.run(lambda path: in_scope(path, report_scopes))
