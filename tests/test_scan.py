@@ -158,3 +158,21 @@ def test_unknown_rule_id_is_an_input_error(tmp_path, capsys):
     assert capsys.readouterr().err == (
         "putlint: error: unknown rule id 'no-such-rule'; `putlint rules list` shows them\n"
     )
+
+
+def test_scan_reports_bad_files_and_a_rebuilt_index_on_stderr(tmp_path):
+    tree = tmp_path / "tree"
+    shutil.copytree(FIXTURE, tree)
+    (tree / "fs" / "blob.c").write_bytes(b"\xff\xfe\x00garbage")
+    cache = tmp_path / "cache"
+    first = CliRunner().invoke(cli, ["scan", str(tree), "fs/wbfs", "--cache-dir", str(cache), "-j", "1"])
+    assert first.exit_code == 1
+    assert first.stderr == "fs/blob.c: unreadable: binary file (NUL byte at offset 2)\n"
+    (index_file,) = (cache / "index").glob("*.sqlite")
+    index_file.write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{index_file}{suffix}").unlink(missing_ok=True)
+    again = CliRunner().invoke(cli, ["scan", str(tree), "fs/wbfs", "--cache-dir", str(cache), "-j", "1"])
+    assert again.exit_code == 1 and again.stdout == first.stdout
+    assert again.stderr.startswith(f"warning: index {index_file} is damaged (")
+    assert again.stderr.endswith("; rebuilding it\nfs/blob.c: unreadable: binary file (NUL byte at offset 2)\n")

@@ -117,6 +117,7 @@ def scan(
     finally:
         if progress is not None:
             click.echo("", err=True)
+    _print_problems(run.warnings, run.diagnostics)
     render = FORMATS[output_format]
     if output is None:
         render(run, sys.stdout)
@@ -218,13 +219,18 @@ def _progress_bar():
     return show
 
 
-def _print_index_summary(run: IndexRun) -> None:
-    for warning in run.warnings:
+def _print_problems(warnings: tuple[str, ...], problems: tuple[tuple[str, str, str], ...]) -> None:
+    """Index warnings and per-file diagnostics, on stderr (the first 20 files)."""
+    for warning in warnings:
         click.echo(warning, err=True)
-    for path, status, message in run.problems[:20]:
+    for path, status, message in problems[:20]:
         click.echo(f"{path}: {status}: {message}", err=True)
-    if len(run.problems) > 20:
-        click.echo(f"... and {len(run.problems) - 20} more file diagnostics", err=True)
+    if len(problems) > 20:
+        click.echo(f"... and {len(problems) - 20} more file diagnostics", err=True)
+
+
+def _print_index_summary(run: IndexRun) -> None:
+    _print_problems(run.warnings, run.problems)
     totals = run.totals
     statuses = run.statuses
     parse_errors = totals["diagnostics"]

@@ -27,6 +27,7 @@ class ScanRun:
     findings: tuple[Finding, ...]
     diagnostics: tuple[tuple[str, str, str], ...]
     stats: dict
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,4 +128,4 @@ def scan(
             for context_id, s in sorted(search.stats.items())
         },
     }
-    return ScanRun(root, tuple(findings), index_run.problems, stats)
+    return ScanRun(root, tuple(findings), index_run.problems, stats, index_run.warnings)
