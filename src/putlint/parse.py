@@ -148,6 +148,7 @@ class _Extraction:
         self.flags: dict[int, str] = {}  # call start byte -> its GFP argument
         self.last_body = (0, 0, -1)  # body start, end, scope index of the last lookup
         self.file_functions: set[bytes] = set()
+        self.names: dict[bytes, str] = {}  # one str per distinct callee name: decoded once, shared
         self.block_types: dict[int, dict[str, str]] = {}
         self.global_types: dict[str, str] | None = None
         self.errors: list[int] = []
@@ -298,17 +299,23 @@ class _Extraction:
 
     def _direct_calls(self, nodes) -> None:
         calls = self.rows["calls"]
+        scopes = self.scopes
+        names = self.names
         for callee in nodes:
-            name = _text(callee)
+            raw = callee.text
+            name = names.get(raw)
+            if name is None:
+                name = names[raw] = raw.decode("utf-8", "replace")
             registration = REGISTRATION_APIS.get(name)
             if registration is not None:
                 self._registration(name, registration, callee.parent)
                 continue
             start = callee.start_byte
-            scope = self._scope_index(start)
+            last = self.last_body
+            scope = last[2] if last[0] <= start < last[1] else self._scope_index(start)
             if scope < 0:
                 continue
-            caller = self.scopes[scope][3]
+            caller = scopes[scope][3]
             line, col = callee.start_point
             calls.append((caller, name, line + 1, col + 1, facts.DIRECT, "", start))
             queueing = QUEUEING_APIS.get(name)

@@ -134,9 +134,10 @@ def read_source(root: Path, path: str, skip_preprocessor_only: bool = True) -> R
         return ReadResult(SKIPPED, b"", sha1, "preprocessor lines and comments only")
     if len(data) > MAX_FILE_BYTES:
         return ReadResult(SKIPPED, b"", sha1, f"too large to index ({len(data)} bytes)")
-    try:
-        data.decode("utf-8")
-        message = ""
-    except UnicodeDecodeError as error:
-        message = f"not UTF-8 (byte {error.start}); invalid bytes read as U+FFFD"
+    message = ""
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            message = f"not UTF-8 (byte {error.start}); invalid bytes read as U+FFFD"
     return ReadResult(OK, data, sha1, message)
