@@ -161,6 +161,10 @@ class _Extraction:
         for name, handler in _HANDLERS:
             nodes = captures.get(name)
             if nodes:
+                if name in _FIRST_WINS:
+                    # captures() lists are not in source order (it varies with the hash
+                    # seed); where the first occurrence wins, make it the first in the file.
+                    nodes.sort(key=_start_byte)
                 handler(self, nodes)
         flags = self.flags
         self.rows["calls"] = [(*call[:-1], flags.get(call[-1], "")) for call in self.rows["calls"]]
@@ -533,6 +537,13 @@ def _source_order(kind: type):
 
 
 _SOURCE_ORDER = {name: _source_order(kind) for name, kind in facts.FACT_KINDS}
+
+_FIRST_WINS = frozenset({"ref", "flags"})
+
+
+def _start_byte(node) -> int:
+    return node.start_byte
+
 
 # Capture name -> handler, in the order they run (functions come first, in run()).
 _HANDLERS = (
