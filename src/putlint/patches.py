@@ -1,0 +1,183 @@
+"""Patches and mbox series: read them, order them, apply them in memory.
+
+Nothing is written anywhere: `apply_series` returns the new contents of the
+files a series touches (None for a deleted file), on top of the tree as it is.
+A hunk that does not apply is a PatchError naming the patch, file and hunk.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from unidiff import PatchSet
+from unidiff.errors import UnidiffParseError
+
+from .errors import InputError
+
+_SUBJECT_NUMBER = re.compile(r"\[[^\]]*?(\d+)/(\d+)[^\]]*\]")
+_DIFF_START = re.compile(r"^(diff --git |--- \S)", re.M)
+_MBOX_SEPARATOR = re.compile(rb"^From [^\n]*\n", re.M)
+_MAX_OFFSET = 200  # how far a hunk may have moved, in lines, like patch(1) without fuzz
+
+
+class PatchError(InputError):
+    """A patch that cannot be read or applied: exit 2."""
+
+
+@dataclass(frozen=True, slots=True)
+class Patch:
+    subject: str
+    number: int  # n of [PATCH n/m]; 1 for a lone patch
+    total: int
+    source: str  # the file it came from, for messages
+    diff: str
+
+
+def _subject_numbers(subject: str) -> tuple[int, int]:
+    found = _SUBJECT_NUMBER.search(subject)
+    return (int(found.group(1)), int(found.group(2))) if found else (1, 1)
+
+
+def _message_text(message) -> str:
+    """The text/plain body of a mail, decoded (quoted-printable, base64, charset)."""
+    parts = [message] if not message.is_multipart() else list(message.walk())
+    texts = []
+    for part in parts:
+        if part.is_multipart() or part.get_content_maintype() != "text":
+            continue
+        payload = part.get_payload(decode=True) or b""
+        charset = part.get_content_charset() or "utf-8"
+        try:
+            texts.append(payload.decode(charset, errors="replace"))
+        except LookupError:
+            texts.append(payload.decode("utf-8", errors="replace"))
+    return "\n".join(texts)
+
+
+def _diff_of(text: str) -> str:
+    text = text.replace("\r\n", "\n")
+    start = _DIFF_START.search(text)
+    if start is None:
+        return ""
+    diff = text[start.start() :]
+    # format-patch ends with "-- \n<version>"; unidiff would take it for content.
+    signature = re.search(r"^-- \n", diff, re.M)
+    return diff[: signature.start()] if signature else diff
+
+
+def read_patches(data: bytes, source: str) -> list[Patch]:
+    """Patches in one input: an mbox series, a format-patch mail, or a plain diff."""
+    if not data.strip():
+        raise PatchError(f"{source}: empty input, no patch in it")
+    if b"\0" in data:
+        raise PatchError(f"{source}: binary data, not a patch or mbox")
+    if data.startswith(b"From ") or re.match(rb"(?i)^(subject|from|date|message-id):", data):
+        return _read_mails(data, source)
+    diff = _diff_of(data.decode("utf-8", errors="replace"))
+    if not diff:
+        raise PatchError(f"{source}: no unified diff found")
+    return [Patch(Path(source).name, 1, 1, source, diff)]
+
+
+def _read_mails(data: bytes, source: str) -> list[Patch]:
+    chunks = [c for c in _MBOX_SEPARATOR.split(data) if c.strip()] if data.startswith(b"From ") else [data]
+    patches = []
+    for chunk in chunks:
+        message = email.message_from_bytes(chunk, policy=email.policy.default)
+        subject = " ".join(str(message.get("Subject", "")).split())
+        if not subject and not message.keys():
+            raise PatchError(f"{source}: malformed mbox: a message without headers")
+        number, total = _subject_numbers(subject)
+        diff = _diff_of(_message_text(message))
+        if not diff:
+            if number == 0:
+                continue  # the cover letter
+            if len(chunks) > 1 and re.match(r"(?i)^re:", subject):
+                continue  # a reply in the thread
+            raise PatchError(f"{source}: mail {subject!r} holds no patch")
+        patches.append(Patch(subject, number, total, source, diff))
+    if not patches:
+        raise PatchError(f"{source}: no patch in this mbox")
+    return sorted(patches, key=lambda p: p.number)
+
+
+def _strip(path: str) -> str:
+    return path[2:] if path.startswith(("a/", "b/")) else path
+
+
+def apply_series(root: Path, patches: list[Patch]) -> dict[str, str | None]:
+    """New text of every file the series touches, applied in order (None = deleted)."""
+    overlay: dict[str, str | None] = {}
+    for patch in patches:
+        try:
+            patch_set = PatchSet(patch.diff)
+        except UnidiffParseError as error:
+            raise PatchError(f"{patch.source}: {patch.subject!r}: not a valid diff: {error}") from None
+        if not len(patch_set):
+            raise PatchError(f"{patch.source}: {patch.subject!r}: the diff touches no file")
+        for patched in patch_set:
+            _apply_file(root, overlay, patch, patched)
+    return overlay
+
+
+def _current(root: Path, overlay: dict[str, str | None], path: str, patch: Patch) -> str | None:
+    if path in overlay:
+        return overlay[path]
+    file = root / path
+    if not file.is_file():
+        return None
+    try:
+        return file.read_bytes().decode("utf-8", errors="surrogateescape")
+    except OSError as error:
+        raise PatchError(f"{patch.subject!r}: cannot read {path}: {error.strerror}") from None
+
+
+def _apply_file(root: Path, overlay: dict[str, str | None], patch: Patch, patched) -> None:
+    source, target = _strip(patched.source_file), _strip(patched.target_file)
+    where = f"{patch.source}: {patch.subject!r}"
+    if patched.is_added_file:
+        if _current(root, overlay, target, patch) is not None:
+            raise PatchError(f"{where}: {target} already exists; the patch creates it")
+        old_lines: list[str] = []
+    else:
+        text = _current(root, overlay, source, patch)
+        if text is None:
+            raise PatchError(f"{where}: {source} does not exist in the tree (a patch for another tree?)")
+        old_lines = text.splitlines(keepends=True)
+    if patched.is_removed_file:
+        overlay[source] = None
+        return
+    new_lines = list(old_lines)
+    shift = 0
+    for number, hunk in enumerate(patched, start=1):
+        expected = [line.value for line in hunk if line.is_context or line.is_removed]
+        replacement = [line.value for line in hunk if line.is_context or line.is_added]
+        wanted = max(hunk.source_start - 1, 0) + shift
+        at = _locate(new_lines, expected, wanted)
+        if at is None:
+            raise PatchError(
+                f"{where}: hunk {number} (@@ -{hunk.source_start},{hunk.source_length}) does not apply to {source}"
+            )
+        new_lines[at : at + len(expected)] = replacement
+        shift += at - wanted + len(replacement) - len(expected)
+    if patched.is_rename and source != target:
+        overlay[source] = None
+    overlay[target] = "".join(new_lines)
+
+
+def _locate(lines: list[str], expected: list[str], wanted: int) -> int | None:
+    """Where `expected` stands in `lines`: at `wanted`, else the nearest offset."""
+    if not expected:
+        return min(wanted, len(lines))
+    normalized = [line.rstrip("\n") for line in expected]
+    for distance in range(_MAX_OFFSET + 1):
+        for at in (wanted - distance, wanted + distance) if distance else (wanted,):
+            if 0 <= at <= len(lines) - len(expected) and all(
+                lines[at + i].rstrip("\n") == normalized[i] for i in range(len(expected))
+            ):
+                return at
+    return None
