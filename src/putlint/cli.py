@@ -14,7 +14,7 @@ import click
 from . import __version__, store
 from .errors import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT_ERROR, EXIT_INTERNAL_ERROR, InputError
 from .index import IndexRun, update_index
-from .report import FORMATS
+from .report import CHECK_FORMATS, FORMATS
 from .ruleset import load_rules
 from .scan import scan as run_scan
 from .tree import open_tree, relative_scopes
@@ -129,6 +129,43 @@ def scan(
             raise InputError(f"cannot write {output}: {error.strerror}") from None
     active = sum(1 for finding in run.findings if not finding.suppressed)
     sys.exit(EXIT_FINDINGS if active and not exit_zero else EXIT_CLEAN)
+
+
+@cli.command("check-patch", epilog=EXIT_CODES_HELP)
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--tree", "tree", required=True, type=click.Path(path_type=str), help="The kernel tree the series is for.")
+@click.option("--format", "-f", "output_format", type=click.Choice(sorted(CHECK_FORMATS)), default="text", show_default=True)
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Where the index lives.")
+@click.option("--graph-scope", multiple=True, metavar="PATH", help="Build the call graph from these parts only.")
+@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for indexing.")
+def check_patch(files, tree, output_format, cache_dir, graph_scope, rules_dirs, jobs) -> None:
+    """Report what a patch series introduces and what it fixes.
+
+    FILES are format-patch files, plain diffs or mbox series ('-' reads stdin).
+    The series is applied in memory, never in the tree. Exit 1 when a patch
+    introduces a finding.
+    """
+    from .checkpatch import check_series
+    from .patches import read_patches
+
+    ruleset = load_rules(tuple(rules_dirs))
+    root = open_tree(tree)
+    patches = []
+    for name in files:
+        if name == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            try:
+                data = Path(name).read_bytes()
+            except OSError as error:
+                raise InputError(f"cannot read {name}: {error.strerror}") from None
+        patches.extend(read_patches(data, name))
+    run = check_series(
+        root, ruleset, cache_dir or store.default_cache_dir(), patches, relative_scopes(root, tuple(graph_scope)), jobs
+    )
+    CHECK_FORMATS[output_format](run, sys.stdout)
+    sys.exit(EXIT_FINDINGS if run.new else EXIT_CLEAN)
 
 
 @cli.group()

@@ -109,9 +109,14 @@ def _strip(path: str) -> str:
     return path[2:] if path.startswith(("a/", "b/")) else path
 
 
-def apply_series(root: Path, patches: list[Patch]) -> dict[str, str | None]:
-    """New text of every file the series touches, applied in order (None = deleted)."""
-    overlay: dict[str, str | None] = {}
+def apply_series(
+    root: Path, patches: list[Patch], overlay: dict[str, str | None] | None = None
+) -> dict[str, str | None]:
+    """New text of every file the series touches, applied in order (None = deleted).
+
+    `overlay` holds what earlier patches made of the tree; it is extended in place.
+    """
+    overlay = {} if overlay is None else overlay
     for patch in patches:
         try:
             patch_set = PatchSet(patch.diff)
@@ -181,3 +186,13 @@ def _locate(lines: list[str], expected: list[str], wanted: int) -> int | None:
             ):
                 return at
     return None
+
+
+def added_lines(patch: Patch) -> dict[str, set[int]]:
+    """Tree path -> line numbers (after the patch) of the lines it adds."""
+    added: dict[str, set[int]] = {}
+    for patched in PatchSet(patch.diff):
+        lines = {line.target_line_no for hunk in patched for line in hunk if line.is_added}
+        if lines:
+            added[_strip(patched.target_file)] = lines
+    return added

@@ -49,3 +49,21 @@ def _finding(finding) -> dict:
 def render(run: ScanRun, out: TextIO) -> None:
     json.dump(document(run), out, indent=2, sort_keys=False)
     out.write("\n")
+
+
+def render_check(run, out: TextIO) -> None:
+    """The scan contract (findings after the series) plus patches, new, fixed, unchanged."""
+    document = {
+        "version": VERSION,
+        "tree": str(run.tree),
+        "findings": [_finding(f) for f in run.after],
+        "diagnostics": [],
+        "stats": run.stats,
+        "patches": [{"subject": r.patch.subject, "applied": True} for r in run.patches],
+        "new": [{**_finding(n.finding), "introduced_by": [{"path": p, "line": l} for p, l in n.introduced_by]}
+                for n in run.new],
+        "fixed": [_finding(f) for f in run.fixed],
+        "unchanged": run.unchanged,
+    }
+    json.dump(document, out, indent=2)
+    out.write("\n")

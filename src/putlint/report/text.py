@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ..findings import Hop
+from ..findings import Finding, Hop
 from ..scan import ScanRun
 
 
@@ -17,19 +17,38 @@ def _chain(label: str, hops: tuple[Hop, ...]) -> list[str]:
     return lines
 
 
+def _finding(finding: Finding, out: TextIO, prefix: str = "") -> None:
+    out.write(
+        f"{prefix}{finding.path}:{finding.line}:{finding.col}: {finding.severity}: {finding.message}"
+        f" [{finding.rule}]\n"
+    )
+    out.write("\n".join(_chain("reach", finding.reach) + _chain("teardown", finding.teardown)))
+    out.write("\n")
+
+
 def render(run: ScanRun, out: TextIO) -> None:
     for finding in run.findings:
-        if finding.suppressed:
-            continue
-        out.write(
-            f"{finding.path}:{finding.line}:{finding.col}: {finding.severity}: {finding.message}"
-            f" [{finding.rule}]\n"
-        )
-        out.write("\n".join(_chain("reach", finding.reach) + _chain("teardown", finding.teardown)))
-        out.write("\n")
+        if not finding.suppressed:
+            _finding(finding, out)
     shown = sum(1 for f in run.findings if not f.suppressed)
     suppressed = len(run.findings) - shown
     summary = f"{shown} finding(s)"
     if suppressed:
         summary += f", {suppressed} suppressed"
     out.write(summary + "\n")
+
+
+def render_check(run, out: TextIO) -> None:
+    """A review reply: per patch, what it introduces and what it fixes."""
+    for result in run.patches:
+        out.write(f"{result.patch.subject}\n")
+        if not result.new and not result.fixed:
+            out.write("  no change in findings\n")
+        for new in result.new:
+            _finding(new.finding, out, "new: ")
+            for path, line in new.introduced_by:
+                out.write(f"  introduced by the added line {path}:{line}\n")
+        for fixed in result.fixed:
+            out.write(f"fixed: {fixed.path}:{fixed.line}:{fixed.col}: {fixed.message} [{fixed.rule}]\n")
+        out.write("\n")
+    out.write(f"series: {len(run.new)} new, {len(run.fixed)} fixed, {run.unchanged} unchanged\n")

@@ -1,0 +1,87 @@
+"""`putlint check-patch` on the fixture kernel: new and fixed findings per patch
+and for the series, the added line that introduced a finding, inputs and exit codes."""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from putlint.cli import cli, main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TREE = FIXTURES / "rules" / "tree"
+PATCHES = FIXTURES / "patches"
+
+
+@pytest.fixture
+def cache(tmp_path) -> str:
+    return str(tmp_path / "cache")
+
+
+def check(cache, *args, stdin=None):
+    return CliRunner().invoke(cli, ["check-patch", *args, "--tree", str(TREE), "--cache-dir", cache], input=stdin)
+
+
+def test_mbox_series_reports_new_and_fixed_per_patch(cache):
+    result = check(cache, str(PATCHES / "series.mbox"), "-f", "json")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["patches"] == [
+        {"subject": "[PATCH 1/2] wbfs: drop the inode at once when the work is already queued", "applied": True},
+        {"subject": "[PATCH 2/2] wbfs: defer the iput in wbfs_drop", "applied": True},
+    ]
+    (new,) = data["new"]
+    assert (new["path"], new["line"], new["rule"], new["function"]) == (
+        "fs/wbfs/inode.c", 22, "final-put-in-writeback", "wbfs_drop_later")
+    assert new["introduced_by"] == [{"path": "fs/wbfs/inode.c", "line": 22}]
+    assert [(f["path"], f["line"], f["function"]) for f in data["fixed"]] == [("fs/wbfs/inode.c", 6, "wbfs_drop")]
+    assert data["unchanged"] == 6
+    assert {"version", "tree", "findings", "diagnostics", "stats"} <= set(data)
+
+
+def test_text_reads_like_a_review_reply(cache):
+    result = check(cache, str(PATCHES / "0001-wbfs-drop-at-once.patch"), str(PATCHES / "0002-wbfs-defer-iput.patch"))
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == "[PATCH 1/2] wbfs: drop the inode at once when the work is already queued"
+    assert lines[1].startswith("new: fs/wbfs/inode.c:22:3: error: iput() may drop the last inode reference")
+    assert "  introduced by the added line fs/wbfs/inode.c:22" in lines
+    assert "[PATCH 2/2] wbfs: defer the iput in wbfs_drop" in lines
+    assert any(line.startswith("fixed: fs/wbfs/inode.c:6:2: iput()") for line in lines)
+    assert lines[-1] == "series: 1 new, 1 fixed, 6 unchanged"
+
+
+def test_a_patch_that_only_fixes_exits_0_and_stdin_works(cache, tmp_path):
+    # Patch 2 alone does not apply before patch 1 (it needs patch 1's context)? It does: it only touches wbfs_drop.
+    fix = (PATCHES / "0002-wbfs-defer-iput.patch").read_bytes()
+    result = check(cache, "-", stdin=fix)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "series: 0 new, 1 fixed, 6 unchanged"
+
+
+def test_the_tree_is_never_written(cache):
+    before = {p: p.read_bytes() for p in TREE.rglob("*.c")}
+    check(cache, str(PATCHES / "series.mbox"))
+    assert {p: p.read_bytes() for p in TREE.rglob("*.c")} == before
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"Subject: [PATCH] words\n\nNo diff.\n", "holds no patch"),
+        (b"--- a/fs/missing.c\n+++ b/fs/missing.c\n@@ -1 +1 @@\n-a\n+b\n", "does not exist in the tree"),
+        (
+            b"--- a/fs/wbfs/inode.c\n+++ b/fs/wbfs/inode.c\n@@ -1,2 +1,2 @@\n-no such line\n+x\n context\n",
+            "hunk 1 (@@ -1,2) does not apply to fs/wbfs/inode.c",
+        ),
+    ],
+)
+def test_bad_patches_exit_2_with_a_clear_message(tmp_path, content, message, capsys):
+    patch = tmp_path / "bad.patch"
+    patch.write_bytes(content)
+    with pytest.raises(SystemExit) as done:
+        main(["check-patch", str(patch), "--tree", str(TREE), "--cache-dir", str(tmp_path / "c")])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
