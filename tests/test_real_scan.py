@@ -114,3 +114,23 @@ def test_the_writeback_deadlock_is_in_6_1_too_and_the_netfs_wait_is_not():
     assert "ceph_writepages_start" in names
     assert [hop.function for hop in finding.teardown][-1] in {"inode_wait_for_writeback", "__inode_wait_for_writeback"}
     assert [f for f in findings if f.wait == "netfs_wait_for_outstanding_io"] == []
+
+
+def test_check_patch_on_the_real_tree_reports_the_ceph_fix_and_a_new_writeback_iput():
+    from putlint.checkpatch import check_series
+    from putlint.patches import read_patches
+
+    series = Path(__file__).parent / "fixtures" / "patches" / "real-6.12" / "series.mbox"
+    patches = read_patches(series.read_bytes(), str(series))
+    run = check_series(open_tree(TREE), load_rules(), CACHE, patches, graph_scopes=GRAPH, jobs=2)
+    fix, bad = run.patches
+    assert fix.new == ()
+    assert sorted((f.rule, f.path, f.line) for f in fix.fixed) == [
+        ("final-put-in-ceph-messenger", "fs/ceph/caps.c", 3483),
+        ("final-put-in-writeback", "fs/ceph/caps.c", 3483),
+    ]
+    (new,) = bad.new
+    assert (new.finding.rule, new.finding.path, new.finding.line, new.finding.function) == (
+        "final-put-in-writeback", "fs/ext4/inode.c", 2850, "ext4_writepages")
+    assert new.introduced_by == (("fs/ext4/inode.c", 2850),)
+    assert bad.fixed == ()
