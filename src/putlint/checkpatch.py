@@ -33,6 +33,7 @@ class PatchResult:
     patch: Patch
     new: tuple[NewFinding, ...]
     fixed: tuple[Finding, ...]
+    new_keys: tuple[tuple[tuple[str, int], NewFinding], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,17 @@ class CheckRun:
     stats: dict = field(default_factory=dict)
 
 
-def _search(rows: dict[str, tuple], rules: RuleSet) -> dict[str, Finding]:
+def _search(rows: dict[str, tuple], rules: RuleSet) -> dict[tuple[str, int], Finding]:
+    """Findings keyed by (fingerprint, ordinal): two puts in one function can share
+    a fingerprint, and the ordinal (their order in the file) tells them apart."""
     program = Program(sorted(rows.items()), fanout=rules.limits.fanout, fanout_near=rules.limits.fanout_near)
-    findings = Search(program, rules).run(lambda path: True)
-    return {finding.fingerprint: finding for finding in findings}
+    keyed: dict[tuple[str, int], Finding] = {}
+    seen: dict[str, int] = {}
+    for finding in Search(program, rules).run(lambda path: True):  # sorted by path, line, col
+        ordinal = seen.get(finding.fingerprint, 0)
+        seen[finding.fingerprint] = ordinal + 1
+        keyed[(finding.fingerprint, ordinal)] = finding
+    return keyed
 
 
 def _introduced_by(finding: Finding, added: dict[str, set[int]]) -> tuple[tuple[str, int], ...]:
@@ -85,19 +93,20 @@ def check_series(
                 rows[path] = parse.extract_rows(text.encode("utf-8", errors="surrogateescape"))
         current = _search(rows, rules)
         added = added_lines(patch)
-        new = tuple(
-            NewFinding(current[key], _introduced_by(current[key], added))
+        new_keys = tuple(
+            (key, NewFinding(current[key], _introduced_by(current[key], added)))
             for key in sorted(current.keys() - previous.keys(), key=lambda k: current[k].sort_key())
         )
+        new = tuple(finding for _, finding in new_keys)
         fixed = tuple(
             previous[key] for key in sorted(previous.keys() - current.keys(), key=lambda k: previous[k].sort_key())
         )
-        results.append(PatchResult(patch, new, fixed))
+        results.append(PatchResult(patch, new, fixed, new_keys))
         previous = current
     # Series-level new findings as the patch that introduced them reported them, so the
     # line numbers agree with `introduced_by` (both in that patch's coordinates).
     remaining = previous.keys() - before.keys()
-    latest = {n.finding.fingerprint: n for r in results for n in r.new if n.finding.fingerprint in remaining}
+    latest = {key: n for r in results for key, n in r.new_keys if key in remaining}
     series_new = sorted(latest.values(), key=lambda n: n.finding.sort_key())
     series_fixed = tuple(before[k] for k in sorted(before.keys() - previous.keys(), key=lambda k: before[k].sort_key()))
     return CheckRun(
