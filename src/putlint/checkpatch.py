@@ -83,8 +83,11 @@ def check_series(
     overlay: dict[str, str | None] = {}
     results = []
     for patch in patches:
+        earlier = dict(overlay)
         apply_series(root, [patch], overlay)
         for path, text in overlay.items():
+            if path in earlier and earlier[path] == text:
+                continue  # not touched by this patch: parsed already
             if not path.endswith(SOURCE_SUFFIXES) or not in_scope(path, graph_scopes):
                 continue
             if text is None:
