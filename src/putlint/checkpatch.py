@@ -66,6 +66,16 @@ def _introduced_by(finding: Finding, added: dict[str, set[int]]) -> tuple[tuple[
     return tuple(sorted((path, line) for path, line in sites if line in added.get(path, ())))
 
 
+def _reparse(rows: dict[str, tuple], texts: dict[str, str | None], graph_scopes: tuple[str, ...]) -> None:
+    for path, text in texts.items():
+        if not path.endswith(SOURCE_SUFFIXES) or not in_scope(path, graph_scopes):
+            continue
+        if text is None:
+            rows.pop(path, None)
+        else:
+            rows[path] = parse.extract_rows(text.encode("utf-8", errors="surrogateescape"))
+
+
 def check_series(
     root: Path,
     rules: RuleSet,
@@ -73,27 +83,25 @@ def check_series(
     patches: list[Patch],
     graph_scopes: tuple[str, ...] = ("",),
     jobs: int | None = None,
+    base: dict[str, str | None] | None = None,
 ) -> CheckRun:
+    """`base` replaces the tree's text of some files before the series (the hook
+    starts from HEAD, not from the working tree)."""
     started = time.monotonic()
     index_run = update_index(root, cache_dir, scopes=graph_scopes, jobs=jobs)
     with store.Index(index_run.index_file, root) as index:
         rows = dict(index.load_rows(index_run.files))
+    if base:
+        _reparse(rows, base, graph_scopes)
     before = _search(rows, rules)
     previous = before
-    overlay: dict[str, str | None] = {}
+    overlay: dict[str, str | None] = dict(base or {})
     results = []
     for patch in patches:
         earlier = dict(overlay)
         apply_series(root, [patch], overlay)
-        for path, text in overlay.items():
-            if path in earlier and earlier[path] == text:
-                continue  # not touched by this patch: parsed already
-            if not path.endswith(SOURCE_SUFFIXES) or not in_scope(path, graph_scopes):
-                continue
-            if text is None:
-                rows.pop(path, None)
-            else:
-                rows[path] = parse.extract_rows(text.encode("utf-8", errors="surrogateescape"))
+        # Only what this patch touched is parsed again.
+        _reparse(rows, {p: t for p, t in overlay.items() if p not in earlier or earlier[p] != t}, graph_scopes)
         current = _search(rows, rules)
         added = added_lines(patch)
         new_keys = tuple(

@@ -168,6 +168,37 @@ def check_patch(files, tree, output_format, cache_dir, graph_scope, rules_dirs, 
     sys.exit(EXIT_FINDINGS if run.new else EXIT_CLEAN)
 
 
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Where the index lives.")
+@click.option("--graph-scope", multiple=True, metavar="PATH", help="Build the call graph from these parts only.")
+@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
+def hook(cache_dir, graph_scope, rules_dirs) -> None:
+    """Pre-commit check: findings the staged change introduces against HEAD.
+
+    Run inside a kernel git repository. Exit 1 if the staged change introduces
+    a finding, 0 otherwise.
+    """
+    from .checkpatch import check_series
+    from .hook import repository_root, staged_change
+    from .report.text import render_new
+
+    root = open_tree(repository_root(Path.cwd()))
+    patches, base = staged_change(root)
+    if not patches:
+        click.echo("putlint: nothing staged")
+        sys.exit(EXIT_CLEAN)
+    run = check_series(
+        root,
+        load_rules(tuple(rules_dirs)),
+        cache_dir or store.default_cache_dir(),
+        patches,
+        relative_scopes(root, tuple(graph_scope)),
+        base=base,
+    )
+    render_new(run, sys.stdout)
+    sys.exit(EXIT_FINDINGS if run.new else EXIT_CLEAN)
+
+
 @cli.group()
 def rules() -> None:
     """List and show the checks (shipped and from --rules)."""

@@ -52,3 +52,12 @@ def render_check(run, out: TextIO) -> None:
             out.write(f"fixed: {fixed.path}:{fixed.line}:{fixed.col}: {fixed.message} [{fixed.rule}]\n")
         out.write("\n")
     out.write(f"series: {len(run.new)} new, {len(run.fixed)} fixed, {run.unchanged} unchanged\n")
+
+
+def render_new(run, out: TextIO) -> None:
+    """Only what a change introduces (the pre-commit view)."""
+    for new in run.new:
+        _finding(new.finding, out)
+        for path, line in new.introduced_by:
+            out.write(f"  introduced by the added line {path}:{line}\n")
+    out.write(f"putlint: {len(run.new)} new finding(s) in the staged changes\n")
