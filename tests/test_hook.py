@@ -66,3 +66,32 @@ def test_outside_a_git_repository_is_an_input_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["hook", "--cache-dir", str(tmp_path / "cache")])
     assert "is not inside a git repository" in str(result.exception)
+
+
+PRE_COMMIT_CONFIG = """repos:
+  - repo: local
+    hooks:
+      - id: putlint
+        name: putlint
+        entry: putlint hook --cache-dir {cache}
+        language: system
+        pass_filenames: false
+        files: '\\.[ch]$'
+        require_serial: true
+"""
+
+
+@pytest.mark.skipif(shutil.which("pre-commit") is None or shutil.which("putlint") is None,
+                    reason="pre-commit and putlint must be on PATH (the test command installs both)")
+def test_a_real_pre_commit_run_blocks_the_bad_change(repo, tmp_path):
+    (repo / ".pre-commit-config.yaml").write_text(PRE_COMMIT_CONFIG.format(cache=tmp_path / "cache"))
+    source = repo / "fs" / "wbfs" / "inode.c"
+    source.write_text(source.read_text().replace(
+        "\tqueue_work(system_wq, &w->work);\n", "\tif (!queue_work(system_wq, &w->work))\n\t\tiput(w->inode);\n"))
+    git(repo, "add", "-A")
+    env = {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "PATH": __import__("os").environ["PATH"],
+           "HOME": str(tmp_path)}
+    done = subprocess.run(["pre-commit", "run"], cwd=repo, capture_output=True, text=True, env=env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "putlint" in done.stdout and "Failed" in done.stdout
+    assert "fs/wbfs/inode.c:22:3: error: iput() may drop the last inode reference" in done.stdout

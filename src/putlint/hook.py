@@ -38,6 +38,8 @@ def staged_change(repo: Path) -> tuple[list[Patch], dict[str, str | None]]:
     for patched in PatchSet(patches[0].diff):
         source = patched.source_file[2:] if patched.source_file.startswith("a/") else patched.source_file
         if patched.is_added_file:
+            target = patched.target_file[2:] if patched.target_file.startswith("b/") else patched.target_file
+            base[target] = None  # not in HEAD, whatever the working tree holds
             continue
         shown = _git(repo, "show", f"HEAD:{source}")
         base[source] = shown.stdout.decode("utf-8", errors="surrogateescape") if shown.returncode == 0 else None
