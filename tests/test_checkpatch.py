@@ -85,3 +85,18 @@ def test_bad_patches_exit_2_with_a_clear_message(tmp_path, content, message, cap
     assert done.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_b4_review_check_protocol(cache):
+    message = (PATCHES / "0001-wbfs-drop-at-once.patch").read_bytes()
+    result = check(cache, "-", "--format", "b4", stdin=message)
+    assert result.exit_code == 1
+    (entry,) = json.loads(result.stdout)
+    assert set(entry) == {"tool", "status", "summary", "url", "details"}
+    assert (entry["tool"], entry["status"], entry["summary"]) == (
+        "putlint", "fail", "1 new, 0 fixed final-put finding(s)")
+    assert entry["details"].splitlines()[0].startswith("new: fs/wbfs/inode.c:22:3: iput() may drop the last inode")
+    assert "  introduced by the added line fs/wbfs/inode.c:22" in entry["details"].splitlines()
+    clean = check(cache, "-", "--format", "b4", stdin=(PATCHES / "0002-wbfs-defer-iput.patch").read_bytes())
+    assert clean.exit_code == 0
+    assert [(e["status"], e["summary"]) for e in json.loads(clean.stdout)] == [("pass", "0 new, 1 fixed final-put finding(s)")]

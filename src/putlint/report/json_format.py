@@ -67,3 +67,24 @@ def render_check(run, out: TextIO) -> None:
     }
     json.dump(document, out, indent=2)
     out.write("\n")
+
+
+def render_b4(run, out: TextIO) -> None:
+    """b4's per-patch review check: a JSON list of {tool, status, summary, url, details}."""
+    results = []
+    for result in run.patches:
+        status = "fail" if result.new else "pass"
+        summary = f"{len(result.new)} new, {len(result.fixed)} fixed final-put finding(s)"
+        details = []
+        for new in result.new:
+            finding = new.finding
+            details.append(f"new: {finding.path}:{finding.line}:{finding.col}: {finding.message} [{finding.rule}]")
+            details.append("  reach: " + " -> ".join(hop.function for hop in finding.reach))
+            details.append("  teardown: " + " -> ".join(hop.function for hop in finding.teardown))
+            details.extend(f"  introduced by the added line {path}:{line}" for path, line in new.introduced_by)
+        details.extend(
+            f"fixed: {f.path}:{f.line}:{f.col}: {f.message} [{f.rule}]" for f in result.fixed
+        )
+        results.append({"tool": "putlint", "status": status, "summary": summary, "url": "", "details": "\n".join(details)})
+    json.dump(results, out, indent=2)
+    out.write("\n")
