@@ -31,9 +31,12 @@ class NewFinding:
 @dataclass(frozen=True)
 class PatchResult:
     patch: Patch
-    new: tuple[NewFinding, ...]
+    new_keys: tuple[tuple[tuple[str, int], NewFinding], ...]  # (fingerprint, ordinal) -> finding
     fixed: tuple[Finding, ...]
-    new_keys: tuple[tuple[tuple[str, int], NewFinding], ...] = ()
+
+    @property
+    def new(self) -> tuple[NewFinding, ...]:
+        return tuple(finding for _, finding in self.new_keys)
 
 
 @dataclass(frozen=True)
@@ -108,11 +111,10 @@ def check_series(
             (key, NewFinding(current[key], _introduced_by(current[key], added)))
             for key in sorted(current.keys() - previous.keys(), key=lambda k: current[k].sort_key())
         )
-        new = tuple(finding for _, finding in new_keys)
         fixed = tuple(
             previous[key] for key in sorted(previous.keys() - current.keys(), key=lambda k: previous[k].sort_key())
         )
-        results.append(PatchResult(patch, new, fixed, new_keys))
+        results.append(PatchResult(patch, new_keys, fixed))
         previous = current
     # Series-level new findings as the patch that introduced them reported them, so the
     # line numbers agree with `introduced_by` (both in that patch's coordinates).

@@ -28,7 +28,6 @@ REGISTRATION_APIS: dict[str, tuple[int, int | None]] = {
             "timer_setup_on_stack",
             "call_rcu",
             "call_rcu_hurry",
-            "call_srcu",
             "init_task_work",
             "tasklet_setup",
             "tasklet_init",
@@ -42,7 +41,6 @@ REGISTRATION_APIS: dict[str, tuple[int, int | None]] = {
     "kthread_create_on_node": (0, None),
     "kthread_create_on_cpu": (0, None),
     "kthread_run_on_cpu": (0, None),
-    "kthread_create_worker_on_cpu": (None, None),
     **{
         api: (0, None)
         for api in (
@@ -61,7 +59,6 @@ REGISTRATION_APIS: dict[str, tuple[int, int | None]] = {
         )
     },
 }
-REGISTRATION_APIS = {api: spec for api, spec in REGISTRATION_APIS.items() if spec[0] is not None}
 
 # API -> (index of the queue argument or None, index of the work argument,
 # queue used when the API names none).

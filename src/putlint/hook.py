@@ -9,7 +9,7 @@ from pathlib import Path
 from unidiff import PatchSet
 
 from .errors import InputError
-from .patches import Patch, read_patches
+from .patches import Patch, read_patches, tree_path
 
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess:
@@ -36,11 +36,10 @@ def staged_change(repo: Path) -> tuple[list[Patch], dict[str, str | None]]:
     patches = read_patches(done.stdout, "staged changes")
     base: dict[str, str | None] = {}
     for patched in PatchSet(patches[0].diff):
-        source = patched.source_file[2:] if patched.source_file.startswith("a/") else patched.source_file
         if patched.is_added_file:
-            target = patched.target_file[2:] if patched.target_file.startswith("b/") else patched.target_file
-            base[target] = None  # not in HEAD, whatever the working tree holds
+            base[tree_path(patched.target_file)] = None  # not in HEAD, whatever the working tree holds
             continue
+        source = tree_path(patched.source_file)
         shown = _git(repo, "show", f"HEAD:{source}")
         base[source] = shown.stdout.decode("utf-8", errors="surrogateescape") if shown.returncode == 0 else None
     return [Patch("staged changes", 1, 1, "git diff --cached", patches[0].diff)], base

@@ -105,7 +105,8 @@ def _read_mails(data: bytes, source: str) -> list[Patch]:
     return sorted(patches, key=lambda p: p.number)
 
 
-def _strip(path: str) -> str:
+def tree_path(path: str) -> str:
+    """`fs/x.c` for the `a/fs/x.c` or `b/fs/x.c` of a diff header."""
     return path[2:] if path.startswith(("a/", "b/")) else path
 
 
@@ -142,7 +143,7 @@ def _current(root: Path, overlay: dict[str, str | None], path: str, patch: Patch
 
 
 def _apply_file(root: Path, overlay: dict[str, str | None], patch: Patch, patched) -> None:
-    source, target = _strip(patched.source_file), _strip(patched.target_file)
+    source, target = tree_path(patched.source_file), tree_path(patched.target_file)
     where = f"{patch.source}: {patch.subject!r}"
     if patched.is_added_file:
         if _current(root, overlay, target, patch) is not None:
@@ -194,5 +195,5 @@ def added_lines(patch: Patch) -> dict[str, set[int]]:
     for patched in PatchSet(patch.diff):
         lines = {line.target_line_no for hunk in patched for line in hunk if line.is_added}
         if lines:
-            added[_strip(patched.target_file)] = lines
+            added[tree_path(patched.target_file)] = lines
     return added

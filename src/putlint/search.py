@@ -199,7 +199,7 @@ class Search:
                 if wait is None and not inside and edge.gfp:
                     wait = next((w for pattern, w in gfp_waits if pattern.search(edge.gfp)), None)
                 if wait is not None:
-                    return self._teardown_chain(parent, state, edge, wait, put, starts)
+                    return self._teardown_chain(parent, state, edge, wait, put)
                 if edge.target < 0 or edge.callee in self.opaque or target_name in self.opaque:
                     continue
                 next_state = (edge.target, inside)
@@ -227,7 +227,7 @@ class Search:
     def _inside(line: int, scopes: list[tuple[int, int]]) -> bool:
         return any(start < line < end for start, end in scopes)
 
-    def _teardown_chain(self, parent, state, edge: Edge, wait, put, starts) -> tuple[Hop, ...]:
+    def _teardown_chain(self, parent, state, edge: Edge, wait, put) -> tuple[Hop, ...]:
         program = self.program
         wait_name = edge.callee if wait.function else f"{edge.callee}({edge.gfp})"
         hops = [Hop(wait_name, program.path_of(state[0]), edge.line, "wait: " + wait.why)]
