@@ -100,3 +100,44 @@ def test_b4_review_check_protocol(cache):
     clean = check(cache, "-", "--format", "b4", stdin=(PATCHES / "0002-wbfs-defer-iput.patch").read_bytes())
     assert clean.exit_code == 0
     assert [(e["status"], e["summary"]) for e in json.loads(clean.stdout)] == [("pass", "0 new, 1 fixed final-put finding(s)")]
+
+
+UNRELATED = b"""\
+--- /dev/null
++++ b/fs/quiet/quiet.c
+@@ -0,0 +1,4 @@
++void quiet_helper(void)
++{
++	quiet_other();
++}
+"""
+
+
+def test_a_patch_outside_every_search_is_checked_without_searching_again(cache):
+    from putlint.checkpatch import check_series
+    from putlint.patches import read_patches
+    from putlint.ruleset import load_rules
+    from putlint.tree import open_tree
+
+    first = check_series(open_tree(TREE), load_rules(), Path(cache), read_patches(UNRELATED, "quiet.patch"), jobs=1)
+    assert first.stats["contexts_searched_again"] == []
+    assert (first.new, first.fixed, first.unchanged) == ((), (), 7)
+    # The wbfs fix touches what the writeback search read: that context alone is searched again.
+    fix = read_patches((PATCHES / "0002-wbfs-defer-iput.patch").read_bytes(), "fix")
+    second = check_series(open_tree(TREE), load_rules(), Path(cache), fix, jobs=1)
+    assert [f.path for f in second.fixed] == ["fs/wbfs/inode.c"]
+    assert "writeback" in second.stats["contexts_searched_again"]
+
+
+def test_a_damaged_saved_state_is_recomputed_with_a_warning(cache, tmp_path):
+    patch = str(PATCHES / "0002-wbfs-defer-iput.patch")
+    clean = check(cache, patch)
+    saved = [p for p in (Path(cache) / "index").iterdir() if ".findings-" in p.name or ".program-" in p.name]
+    assert len(saved) == 2
+    for path in saved:
+        path.write_bytes(path.read_bytes()[:40] + b"\x00garbage")
+    damaged = check(cache, patch)
+    assert damaged.exit_code == clean.exit_code == 0
+    assert damaged.stdout == clean.stdout
+    assert damaged.stderr.count("is damaged") == 2
+    assert check(cache, patch).stderr == ""

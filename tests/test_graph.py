@@ -6,7 +6,7 @@ from putlint.parse import extract_rows
 
 
 def program(files: dict[str, str], fanout: int = 64, fanout_near: int = 8) -> Program:
-    return Program(((path, extract_rows(text.encode())) for path, text in sorted(files.items())), fanout, fanout_near)
+    return Program.build(((path, extract_rows(text.encode())) for path, text in sorted(files.items())), fanout, fanout_near)
 
 
 def targets(prog: Program, caller_path: str, caller: str, affinity: str = "", callbacks=frozenset()) -> list[tuple]:
@@ -109,3 +109,64 @@ def test_callbacks_only_for_synchronous_apis_and_local_iterators():
         ("cb", "fs/c/c.c", CALLBACK),
         ("create_thread", None, "call"),
     ]
+
+
+def _all_edges(prog: Program) -> dict[tuple[str, str], list[tuple]]:
+    """Every live function's resolved edges, by (path, name): comparable across programs."""
+    result = {}
+    for name in sorted(set(prog.func_name)):
+        for function in prog.functions_named(name):
+            result[(prog.path_of(function), name)] = [
+                (e.callee, prog.path_of(e.target) if e.target >= 0 else None, e.kind, e.line, e.via)
+                for e in prog.edges(function, "", frozenset({"kref_put"}))
+            ]
+    return result
+
+
+OPS_FILES = {
+    "include/linux/fs.h": "struct super_operations { void (*evict_inode)(struct inode *); };\n"
+    "struct super_block { const struct super_operations *s_op; };\n",
+    "fs/inode.c": "void evict(struct super_block *sb) { sb->s_op->evict_inode(0); helper(); }\n",
+    "fs/a/super.c": "static void a_evict(struct inode *i) { a_wait(); }\n"
+    "static const struct super_operations a_ops = { .evict_inode = a_evict };\n"
+    "void a_wait(void) {}\n",
+    "fs/b/super.c": "void helper(void) { a_wait(); }\n",
+}
+
+
+def test_replacing_files_gives_the_program_built_from_scratch():
+    before = program(OPS_FILES)
+    changed = {
+        # a_wait moves out, a new method and a second ops table arrive, helper goes away
+        "fs/a/super.c": "static void a_evict(struct inode *i) { b_new(); }\n"
+        "static void a_other(struct inode *i) {}\n"
+        "static const struct super_operations a_ops = { .evict_inode = a_other };\n",
+        "fs/b/super.c": "void a_wait(void) {}\nvoid b_new(void) { a_wait(); }\n",
+        "fs/c/new.c": "void helper(void) { b_new(); }\n",
+    }
+    after_files = {**OPS_FILES, **changed}
+    patched = program(OPS_FILES)
+    rows = {path: extract_rows(text.encode()) for path, text in after_files.items()}
+    patched.replace_files({p: rows[p] for p in changed}, lambda p: extract_rows(OPS_FILES[p].encode()))
+    assert _all_edges(patched) == _all_edges(program(after_files))
+    assert _all_edges(patched) != _all_edges(before)
+    # a file removed by a patch takes its definitions with it
+    patched.replace_files({"fs/c/new.c": None}, lambda p: rows[p])
+    assert patched.functions_named("helper") == []
+    assert targets(patched, "fs/inode.c", "evict") == [("sb->s_op->evict_inode", "fs/a/super.c", MEMBER), ("helper", None, "call")]
+
+
+def test_saved_tables_load_back_to_the_same_program():
+    import marshal
+
+    built = program(OPS_FILES)
+    rows = {path: extract_rows(text.encode()) for path, text in OPS_FILES.items()}
+    fetched = []
+
+    def fetch(path):
+        fetched.append(path)
+        return rows[path]
+
+    loaded = Program.from_tables(marshal.loads(marshal.dumps(built.tables())), fetch)
+    assert _all_edges(loaded) == _all_edges(built)
+    assert sorted(fetched) == ["fs/a/super.c", "fs/b/super.c", "fs/inode.c"]  # on demand, once per file

@@ -176,3 +176,14 @@ def test_scan_reports_bad_files_and_a_rebuilt_index_on_stderr(tmp_path):
     assert again.exit_code == 1 and again.stdout == first.stdout
     assert again.stderr.startswith(f"warning: index {index_file} is damaged (")
     assert again.stderr.endswith("; rebuilding it\nfs/blob.c: unreadable: binary file (NUL byte at offset 2)\n")
+
+
+def test_an_input_error_while_indexing_in_the_forked_process_is_reported_like_any_other(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory\n")
+    with pytest.raises(SystemExit) as done:
+        main(["scan", str(FIXTURE), "--cache-dir", str(blocker / "cache")])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"putlint: error: cannot create cache directory {blocker / 'cache' / 'index'}")
+    assert "Traceback" not in err

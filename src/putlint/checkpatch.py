@@ -8,17 +8,27 @@ so unrelated line shifts do not count as changes.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 
 from . import parse, store
 from .findings import Finding
-from .graph import Program
-from .index import update_index
+from .graph import KINDS, Program
+from .graphcache import (
+    Saved,
+    open_program,
+    saved_findings,
+    saved_program,
+    update_index_while,
+)
+from .index import IndexRun
 from .patches import Patch, added_lines, apply_series
 from .ruleset import RuleSet
-from .search import Search
+from .search import ContextResult, search_contexts
 from .tree import SOURCE_SUFFIXES, in_scope
 
 
@@ -48,19 +58,7 @@ class CheckRun:
     unchanged: int
     after: tuple[Finding, ...] = ()
     stats: dict = field(default_factory=dict)
-
-
-def _search(rows: dict[str, tuple], rules: RuleSet) -> dict[tuple[str, int], Finding]:
-    """Findings keyed by (fingerprint, ordinal): two puts in one function can share
-    a fingerprint, and the ordinal (their order in the file) tells them apart."""
-    program = Program(sorted(rows.items()), fanout=rules.limits.fanout, fanout_near=rules.limits.fanout_near)
-    keyed: dict[tuple[str, int], Finding] = {}
-    seen: dict[str, int] = {}
-    for finding in Search(program, rules).run(lambda path: True):  # sorted by path, line, col
-        ordinal = seen.get(finding.fingerprint, 0)
-        seen[finding.fingerprint] = ordinal + 1
-        keyed[(finding.fingerprint, ordinal)] = finding
-    return keyed
+    warnings: tuple[str, ...] = ()
 
 
 def _introduced_by(finding: Finding, added: dict[str, set[int]]) -> tuple[tuple[str, int], ...]:
@@ -69,14 +67,119 @@ def _introduced_by(finding: Finding, added: dict[str, set[int]]) -> tuple[tuple[
     return tuple(sorted((path, line) for path, line in sites if line in added.get(path, ())))
 
 
-def _reparse(rows: dict[str, tuple], texts: dict[str, str | None], graph_scopes: tuple[str, ...]) -> None:
-    for path, text in texts.items():
-        if not path.endswith(SOURCE_SUFFIXES) or not in_scope(path, graph_scopes):
-            continue
-        if text is None:
-            rows.pop(path, None)
+_State = dict[str, ContextResult]  # context id -> its findings now
+
+
+def _keyed(state: _State) -> dict[tuple[str, int], Finding]:
+    """Findings keyed by (fingerprint, ordinal): two puts in one function can share
+    a fingerprint, and the ordinal (their order in the file) tells them apart."""
+    keyed: dict[tuple[str, int], Finding] = {}
+    seen: dict[str, int] = {}
+    for finding in sorted((f for result in state.values() for f in result.findings), key=Finding.sort_key):
+        ordinal = seen.get(finding.fingerprint, 0)
+        seen[finding.fingerprint] = ordinal + 1
+        keyed[(finding.fingerprint, ordinal)] = finding
+    return keyed
+
+
+def _changed_symbols(old: tuple | None, new: tuple | None) -> tuple[set[str], set[str]]:
+    """Names whose definitions changed and member names whose ops targets or
+    types changed between two versions of one file; line moves do not count."""
+
+    def kind(rows, name):
+        return rows[KINDS[name]] if rows else ()
+
+    definitions = {(r[0], r[3]) for r in kind(old, "functions")} ^ {(r[0], r[3]) for r in kind(new, "functions")}
+    names = {name for name, _static in definitions}
+    fields: set[str] = set()
+    for row in {r[:4] for r in kind(old, "ops_inits")} ^ {r[:4] for r in kind(new, "ops_inits")}:
+        fields.add(row[1].split(".")[-1])
+    assigns = {(lhs, name, target, receiver) for lhs, name, target, _caller, _line, receiver in kind(old, "ops_assigns")}
+    assigns ^= {(lhs, name, target, receiver) for lhs, name, target, _caller, _line, receiver in kind(new, "ops_assigns")}
+    for lhs, name, _target, _receiver in assigns:
+        if name:
+            fields.add(name)
         else:
-            rows[path] = parse.extract_rows(text.encode("utf-8", errors="surrogateescape"))
+            names.add(lhs)
+    for row in {r[:3] for r in kind(old, "members")} ^ {r[:3] for r in kind(new, "members")}:
+        fields.add(row[1])
+    return names, fields
+
+
+def _affected(state: _State, changes: dict[str, tuple | None], previous) -> set[str]:
+    """Contexts whose findings a change of these files can alter."""
+    names: set[str] = set()
+    fields: set[str] = set()
+    for path, rows in changes.items():
+        more_names, more_fields = _changed_symbols(previous(path), rows)
+        names |= more_names
+        fields |= more_fields
+    return {
+        context_id
+        for context_id, result in state.items()
+        if not result.dependencies.files.isdisjoint(changes)
+        or not result.dependencies.names.isdisjoint(names)
+        or not result.dependencies.fields.isdisjoint(fields)
+    }
+
+
+class _Overlay:
+    """The program as a series changes it: fact rows of the files changed so far,
+    the rest from the index."""
+
+    def __init__(self, program: Program, index: store.Index, rules: RuleSet, state: _State, jobs: int):
+        self.program = program
+        self.index = index
+        self.rules = rules
+        self.state = state
+        self.jobs = jobs
+        self.rows: dict[str, tuple | None] = {}
+        self.searched: list[str] = []
+
+    def previous(self, path: str) -> tuple | None:
+        return self.rows[path] if path in self.rows else self.index.load_file(path)
+
+    def change(self, changes: dict[str, tuple | None]) -> _State:
+        if not changes:
+            return self.state
+        affected = _affected(self.state, changes, self.previous)
+        self.program.replace_files(changes, self.previous)
+        self.rows.update(changes)
+        if affected:
+            self.searched.extend(sorted(affected))
+            self.state = {**self.state, **_search(self.program, self.index, self.rules, self.jobs, affected, self.state)}
+        return self.state
+
+
+def _reparse(texts: dict[str, str | None], graph_scopes: tuple[str, ...]) -> dict[str, tuple | None]:
+    return {
+        path: None if text is None else parse.extract_rows(text.encode("utf-8", errors="surrogateescape"))
+        for path, text in texts.items()
+        if path.endswith(SOURCE_SUFFIXES) and in_scope(path, graph_scopes)
+    }
+
+
+def _search(program, index, rules, jobs, contexts=None, previous: _State | None = None) -> _State:
+    costs = {c: len(r.stats.expanded) for c, r in (previous or {}).items()}
+    return search_contexts(
+        program, rules, lambda path: True, contexts, jobs, lambda: store.Index(index.path, index.tree).load_file, costs
+    )
+
+
+def _base_state(program, index, index_run: IndexRun, rules: RuleSet, jobs: int, saved: Saved, warnings) -> _State:
+    """Findings of the indexed tree, from the cache when the index, the rules and
+    the analysis code are those it was computed with."""
+    digest = hashlib.sha1(index_run.content_key.encode())
+    digest.update(repr(replace(rules, callbacks=tuple(sorted(rules.callbacks)))).encode())
+    package = resources.files("putlint")
+    for name in ("graph.py", "search.py", "findings.py"):
+        digest.update(package.joinpath(name).read_bytes())
+    key = digest.hexdigest()
+    state = saved.get(key, warnings)
+    if state is None:
+        state = _search(program, index, rules, jobs)
+        saved.write(key, state, warnings)
+    return state
 
 
 def check_series(
@@ -91,31 +194,38 @@ def check_series(
     """`base` replaces the tree's text of some files before the series (the hook
     starts from HEAD, not from the working tree)."""
     started = time.monotonic()
-    index_run = update_index(root, cache_dir, scopes=graph_scopes, jobs=jobs)
+    index_file = store.index_path(cache_dir, root)
+    # The saved program and findings are read while the index is brought up to date.
+    index_run, (program_saved, findings_saved) = update_index_while(
+        lambda: (saved_program(index_file, graph_scopes).read(), saved_findings(index_file, graph_scopes).read()),
+        root=root, cache_dir=cache_dir, scopes=graph_scopes, jobs=jobs,
+    )
+    warnings = list(index_run.warnings)
+    jobs = jobs or os.cpu_count() or 1
     with store.Index(index_run.index_file, root) as index:
-        rows = dict(index.load_rows(index_run.files))
-    if base:
-        _reparse(rows, base, graph_scopes)
-    before = _search(rows, rules)
-    previous = before
-    overlay: dict[str, str | None] = dict(base or {})
-    results = []
-    for patch in patches:
-        earlier = dict(overlay)
-        apply_series(root, [patch], overlay)
-        # Only what this patch touched is parsed again.
-        _reparse(rows, {p: t for p, t in overlay.items() if p not in earlier or earlier[p] != t}, graph_scopes)
-        current = _search(rows, rules)
-        added = added_lines(patch)
-        new_keys = tuple(
-            (key, NewFinding(current[key], _introduced_by(current[key], added)))
-            for key in sorted(current.keys() - previous.keys(), key=lambda k: current[k].sort_key())
-        )
-        fixed = tuple(
-            previous[key] for key in sorted(previous.keys() - current.keys(), key=lambda k: previous[k].sort_key())
-        )
-        results.append(PatchResult(patch, new_keys, fixed))
-        previous = current
+        program = open_program(index, index_run, rules.limits, warnings, program_saved)
+        state = _base_state(program, index, index_run, rules, jobs, findings_saved, warnings)
+        overlay = _Overlay(program, index, rules, state, jobs)
+        texts: dict[str, str | None] = dict(base or {})
+        before = _keyed(overlay.change(_reparse(texts, graph_scopes)))
+        previous = before
+        results = []
+        for patch in patches:
+            earlier = dict(texts)
+            apply_series(root, [patch], texts)
+            # Only what this patch touched is parsed again.
+            changed = {p: t for p, t in texts.items() if p not in earlier or earlier[p] != t}
+            current = _keyed(overlay.change(_reparse(changed, graph_scopes)))
+            added = added_lines(patch)
+            new_keys = tuple(
+                (key, NewFinding(current[key], _introduced_by(current[key], added)))
+                for key in sorted(current.keys() - previous.keys(), key=lambda k: current[k].sort_key())
+            )
+            fixed = tuple(
+                previous[key] for key in sorted(previous.keys() - current.keys(), key=lambda k: previous[k].sort_key())
+            )
+            results.append(PatchResult(patch, new_keys, fixed))
+            previous = current
     # Series-level new findings as the patch that introduced them reported them, so the
     # line numbers agree with `introduced_by` (both in that patch's coordinates).
     remaining = previous.keys() - before.keys()
@@ -129,5 +239,10 @@ def check_series(
         series_fixed,
         len(before.keys() & previous.keys()),
         tuple(sorted(previous.values(), key=Finding.sort_key)),
-        {"files": len(index_run.files), "seconds": round(time.monotonic() - started, 2)},
+        {
+            "files": len(index_run.files),
+            "contexts_searched_again": overlay.searched,
+            "seconds": round(time.monotonic() - started, 2),
+        },
+        tuple(warnings),
     )

@@ -4,6 +4,7 @@ parsed, in a process pool, largest first; results are written in batches."""
 from __future__ import annotations
 
 import gc
+import hashlib
 import multiprocessing
 import os
 import time
@@ -34,6 +35,8 @@ class IndexRun:
     problems: tuple[tuple[str, str, str], ...]  # (path, status, message) for unreadable/odd files
     seconds: float
     warnings: tuple[str, ...] = field(default=())
+    content_key: str = ""  # changes when any file's facts in `files` may have changed
+    scopes: tuple[str, ...] = ("",)
 
 
 @dataclass(frozen=True)
@@ -84,13 +87,15 @@ def update_index(
         todo.sort(key=lambda f: -f.size)
         job_list = [_Job(root, f, _reusable_sha1(known.get(f.path)), skip_preprocessor_only) for f in todo]
         _run_jobs(index, job_list, jobs, progress)
-        records = index.records()
-        totals = index.totals(found)
+        records = index.records() if job_list else known
+        totals = index.totals(None if found == records.keys() else found)
     statuses: dict[str, int] = {}
     problems = []
     skipped_bytes = 0
+    content = hashlib.sha1(store.extractor_fingerprint().encode())
     for path in sorted(found):
         record = records[path]
+        content.update(f"{path}\0{record.sha1}\0{record.status}\n".encode())
         statuses[record.status] = statuses.get(record.status, 0) + 1
         if record.status == SKIPPED:
             skipped_bytes += record.size
@@ -109,6 +114,8 @@ def update_index(
         problems=tuple(problems),
         seconds=time.monotonic() - started,
         warnings=tuple(index.warnings),
+        content_key=content.hexdigest(),
+        scopes=scopes,
     )
 
 

@@ -3,6 +3,7 @@ suppressions, and hand a sorted `ScanRun` to a report format."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import tomllib
@@ -12,10 +13,9 @@ from pathlib import Path
 from . import store
 from .errors import InputError
 from .findings import Finding
-from .graph import Program
-from .index import IndexRun, update_index
+from .graphcache import open_program, saved_program, update_index_while
 from .ruleset import RuleSet
-from .search import Search
+from .search import search_contexts
 from .tree import in_scope
 
 _IGNORE_COMMENT = re.compile(r"putlint:\s*ignore\[([\w,\s-]+)\]\s*(.*?)\s*(?:\*/|$)")
@@ -84,11 +84,6 @@ def apply_suppressions(root: Path, findings: list[Finding], allowlist: tuple[All
     return result
 
 
-def load_program(index_run: IndexRun, root: Path, limits) -> Program:
-    with store.Index(index_run.index_file, root) as index:
-        return Program(index.load_rows(index_run.files), fanout=limits.fanout, fanout_near=limits.fanout_near)
-
-
 def scan(
     root: Path,
     rules: RuleSet,
@@ -101,12 +96,24 @@ def scan(
     progress=None,
 ) -> ScanRun:
     started = time.monotonic()
-    index_run = update_index(root, cache_dir, scopes=graph_scopes, excludes=excludes, jobs=jobs, progress=progress)
+    index_file = store.index_path(cache_dir, root)
+    index_run, saved = update_index_while(
+        lambda: saved_program(index_file, graph_scopes).read(),
+        root=root, cache_dir=cache_dir, scopes=graph_scopes, excludes=excludes, jobs=jobs, progress=progress,
+    )
     indexed = time.monotonic()
-    program = load_program(index_run, root, rules.limits)
-    loaded = time.monotonic()
-    search = Search(program, rules)
-    findings = search.run(lambda path: in_scope(path, report_scopes))
+    warnings = list(index_run.warnings)
+    with store.Index(index_run.index_file, root) as index:
+        program = open_program(index, index_run, rules.limits, warnings, saved)
+        loaded = time.monotonic()
+        results = search_contexts(
+            program,
+            rules,
+            lambda path: in_scope(path, report_scopes),
+            jobs=jobs or os.cpu_count() or 1,
+            reopen=lambda: store.Index(index.path, root).load_file,
+        )
+    findings = sorted((f for result in results.values() for f in result.findings), key=Finding.sort_key)
     findings = apply_suppressions(root, findings, load_allowlist(config or root / ".putlint.toml"))
     searched = time.monotonic()
     stats = {
@@ -125,7 +132,7 @@ def scan(
                 "depth_cut": s.depth_cut,
                 "fanout_cut_sites": len(s.fanout_cuts),
             }
-            for context_id, s in sorted(search.stats.items())
+            for context_id, s in sorted((c, r.stats) for c, r in results.items())
         },
     }
-    return ScanRun(root, tuple(findings), index_run.problems, stats, index_run.warnings)
+    return ScanRun(root, tuple(findings), index_run.problems, stats, tuple(warnings))

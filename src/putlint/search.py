@@ -10,12 +10,24 @@ is a shortest one and is rebuilt exactly.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 from collections import deque
 from dataclasses import dataclass, field
 
+from . import facts
 from .findings import Finding, Hop
-from .graph import CALLBACK, MEMBER, POINTER_VAR, Cut, Edge, Program, subsystem_of
+from .graph import (
+    CALLBACK,
+    MEMBER,
+    MEMBER_PATH,
+    POINTER_VAR,
+    Cut,
+    Edge,
+    Program,
+    subsystem_of,
+)
 from .ruleset import Check, Context, RuleSet
 
 
@@ -28,6 +40,19 @@ class ContextStats:
     findings: int = 0
     depth_cut: int = 0
     fanout_cuts: list[Cut] = field(default_factory=list)
+    expanded: set[int] = field(default_factory=set)  # functions whose calls the searches read
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """What a context's findings were computed from: a change that touches none
+    of it cannot change them. `names` are the names the searched functions call
+    (a new or removed definition of one can change an edge); `fields` are the
+    member names on their ops-call paths and ops entries."""
+
+    files: frozenset[str]
+    names: frozenset[str]
+    fields: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +75,75 @@ def _via_text(edge: Edge) -> str:
     return "call"
 
 
+@dataclass(frozen=True)
+class ContextResult:
+    """One context searched: its findings (sorted), statistics and dependencies."""
+
+    findings: tuple[Finding, ...]
+    stats: ContextStats
+    dependencies: Dependencies
+
+
+# What forked workers search: set just before the fork, inherited, never pickled.
+_FORKED: tuple | None = None
+_FETCH_PID = 0
+
+
+def _search_group(group: tuple[str, ...]) -> dict[str, ContextResult]:
+    global _FETCH_PID
+    program, rules, in_scope, reopen = _FORKED
+    if reopen is not None and _FETCH_PID != os.getpid():
+        program.set_fetch(reopen())  # a connection of this process, not the parent's
+        _FETCH_PID = os.getpid()
+    return _search_serial(program, rules, in_scope, group)
+
+
+def _search_serial(program, rules, in_scope, contexts) -> dict[str, ContextResult]:
+    search = Search(program, rules)
+    findings = search.run(in_scope, set(contexts))
+    return {
+        context_id: ContextResult(
+            tuple(f for f in findings if f.context == context_id),
+            search.stats.get(context_id, ContextStats()),
+            search.dependencies(context_id),
+        )
+        for context_id in contexts
+    }
+
+
+def search_contexts(
+    program: Program,
+    rules: RuleSet,
+    in_scope,
+    contexts: set[str] | None = None,
+    jobs: int = 1,
+    reopen=None,
+    costs: dict[str, int] | None = None,
+) -> dict[str, ContextResult]:
+    """Search `contexts` (all with checks when None), in up to `jobs` forked
+    processes: contexts are independent searches over the same program.
+    `reopen()` gives a forked worker its own body fetcher; `costs` (e.g. the
+    functions a context expanded last time) say which to start first."""
+    if contexts is None:
+        contexts = {check.context for check in rules.checks.values()}
+    if not costs:  # more entry functions, a larger search
+        probe = Search(program, rules)
+        costs = {c: sum(map(len, probe.entries(rules.contexts[c]))) for c in contexts}
+    ordered = sorted(contexts, key=lambda c: (-costs.get(c, 0), c))
+    jobs = min(jobs, len(ordered))
+    if jobs < 2 or not hasattr(os, "fork"):
+        return _search_serial(program, rules, in_scope, tuple(sorted(contexts)))
+    global _FORKED
+    _FORKED = (program, rules, in_scope, reopen)
+    try:
+        # One context per task, costliest first: a worker that is done takes the next.
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            parts = list(pool.imap_unordered(_search_group, [(c,) for c in ordered], chunksize=1))
+    finally:
+        _FORKED = None
+    return {context_id: part[context_id] for part in parts for context_id in sorted(part)}
+
+
 class Search:
     def __init__(self, program: Program, rules: RuleSet):
         self.program = program
@@ -62,7 +156,8 @@ class Search:
         self.stats: dict[str, ContextStats] = {}
 
     def _edges(self, function: int, affinity: str, stats: ContextStats) -> list[Edge]:
-        key = (function, affinity)
+        stats.expanded.add(function)
+        key = (function, affinity if self.program.depends_on_affinity(function) else "")
         edges = self._edges_cache.get(key)
         if edges is None:
             cuts: list[Cut] = []
@@ -81,7 +176,7 @@ class Search:
 
     # -- reach ------------------------------------------------------------
 
-    def _entries(self, context: Context) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    def entries(self, context: Context) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
         """(function entries, ops entries): each (function id, why)."""
         direct = []
         ops = []
@@ -105,7 +200,7 @@ class Search:
         """
         program = self.program
         stats = self.stats.setdefault(context.id, ContextStats())
-        direct, ops = self._entries(context)
+        direct, ops = self.entries(context)
         stats.entries = len({f for f, _ in direct + ops})
         limit = self.rules.limits.reach_depth
         # Waits and opaque primitives (schedule, printk) run nothing of this context's callers.
@@ -245,12 +340,31 @@ class Search:
 
     # -- checks -----------------------------------------------------------
 
-    def run(self, in_scope) -> list[Finding]:
-        """Findings of every check whose put site satisfies `in_scope(path)`."""
+    def dependencies(self, context_id: str) -> Dependencies:
+        program = self.program
+        context = self.rules.contexts[context_id]
+        expanded = self.stats[context_id].expanded if context_id in self.stats else set()
+        names = {entry.function for entry in context.entries if entry.function}
+        fields = {entry.ops.split(".")[-1] for entry in context.entries if entry.ops}
+        for function in expanded:
+            for _caller, callee, _line, _col, kind, _receiver, _gfp in program.calls_of(function):
+                if kind == facts.DIRECT:
+                    names.add(callee)
+                elif kind == facts.MEMBER:
+                    fields.update(part.strip("()*&") for part in MEMBER_PATH.split(callee)[1:])
+            names.update(row[1] for row in program.refs_of(function))
+        return Dependencies(
+            frozenset(program.path_of(f) for f in expanded), frozenset(names), frozenset(fields)
+        )
+
+    def run(self, in_scope, contexts: set[str] | None = None) -> list[Finding]:
+        """Findings of every check (of `contexts`, when given) whose put site
+        satisfies `in_scope(path)`."""
         findings: list[Finding] = []
         by_context: dict[str, list[Check]] = {}
         for check in self.rules.checks.values():
-            by_context.setdefault(check.context, []).append(check)
+            if contexts is None or check.context in contexts:
+                by_context.setdefault(check.context, []).append(check)
         for context_id in sorted(by_context):
             context = self.rules.contexts[context_id]
             checks = by_context[context_id]
@@ -288,7 +402,7 @@ class Search:
             return False
         return any(
             row[1] in takers and (row[2], row[3]) < (site.edge.line, site.edge.col)
-            for row in self.program.calls.get(site.function, ())
+            for row in self.program.calls_of(site.function)
         )
 
     def _finding(self, check: Check, context: Context, object_kind, site, path, reach, teardown) -> Finding:

@@ -160,10 +160,8 @@ class Index:
 
     def records(self) -> dict[str, FileRecord]:
         try:
-            return {
-                row[0]: FileRecord(*row)
-                for row in self.db.execute("SELECT path, size, mtime_ns, sha1, status, message FROM files")
-            }
+            rows = self.db.execute("SELECT path, size, mtime_ns, sha1, status, message FROM files").fetchall()
+            return {row[0]: FileRecord(*row) for row in rows}
         except sqlite3.DatabaseError as error:
             raise CorruptIndex(f"is damaged ({error})") from None
 
@@ -202,6 +200,19 @@ class Index:
                 yield path, rows
         except (sqlite3.DatabaseError, ValueError, EOFError, TypeError, zlib.error) as error:
             raise CorruptIndex(f"is damaged ({error})") from None
+
+    def load_file(self, path: str) -> tuple | None:
+        """Fact rows of one file, None when it has none."""
+        try:
+            row = self.db.execute("SELECT facts FROM files WHERE path = ?", (path,)).fetchone()
+            if row is None or row[0] is None:
+                return None
+            rows = decode_facts(row[0])
+        except (sqlite3.DatabaseError, ValueError, EOFError, TypeError, zlib.error) as error:
+            raise CorruptIndex(f"is damaged ({error})") from None
+        if not isinstance(rows, tuple) or len(rows) != len(facts.FACT_KINDS):
+            raise CorruptIndex(f"is damaged ({path}: fact record has the wrong shape)")
+        return rows
 
     # -- writing ------------------------------------------------------------
 

@@ -1,0 +1,164 @@
+"""Saved analysis state next to the index, and index updates that overlap reading it.
+
+Building the program's symbol tables reads the facts of every file (about 18 s
+on the whole 6.12 tree); loading the saved tables takes well under a second,
+and function bodies are then read from the index only for the files a search
+reaches. Each saved file is keyed by what it was computed from (the index
+content, and for findings the rules and the analysis code) and replaced
+atomically; a damaged or stale one is recomputed.
+
+Checking that the tree is unchanged (a stat of every file) takes about a
+second on the whole tree; `update_index_while` does it in a forked process
+while this one reads the saved files, whose keys are compared afterwards.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import marshal
+import multiprocessing
+import os
+import pickle
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from . import store
+from .errors import InputError
+from .graph import Program
+from .index import IndexRun, update_index
+from .ruleset import Limits
+
+
+def cache_file(index_file: Path, scopes: tuple[str, ...], suffix: str) -> Path:
+    """A file beside the index, one per graph scope: `<index>.<suffix>-<scope hash>`."""
+    scope = hashlib.sha1("\n".join(scopes).encode()).hexdigest()[:10]
+    return index_file.with_name(f"{index_file.stem}.{suffix}-{scope}")
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name + ".", suffix=".tmp", delete=False) as handle:
+        handle.write(data)
+    os.replace(handle.name, path)
+
+
+def _unmarshal_without_gc(data: bytes) -> Any:
+    # Millions of small containers and no cycles: collecting while they are
+    # built costs more than the unmarshalling itself.
+    gc.disable()
+    try:
+        return marshal.loads(data)
+    finally:
+        gc.enable()
+
+
+class Saved:
+    """One saved value: a magic line, a key line, then the encoded value."""
+
+    def __init__(self, path: Path, magic: bytes, decode: Callable[[bytes], Any], encode: Callable[[Any], bytes]):
+        self.path = path
+        self.magic = magic
+        self.decode = decode
+        self.encode = encode
+        self.key = ""
+        self.value: Any = None
+        self.problem = ""
+
+    def read(self) -> Saved:
+        try:
+            with open(self.path, "rb") as handle:
+                if handle.readline() != self.magic:
+                    return self  # another version: recomputed quietly
+                key = handle.readline().rstrip(b"\n").decode("ascii")
+                self.value = self.decode(handle.read())
+                self.key = key
+        except FileNotFoundError:
+            pass
+        except (OSError, EOFError, ValueError, TypeError, UnicodeDecodeError, AttributeError, pickle.UnpicklingError) as error:
+            self.problem = f"warning: cache {self.path} is damaged ({error}); recomputing it"
+        return self
+
+    def get(self, key: str, warnings: list[str]) -> Any:
+        """The value if it was saved under `key`, else None."""
+        if self.problem:
+            warnings.append(self.problem)
+        return self.value if self.key == key and self.value is not None else None
+
+    def write(self, key: str, value: Any, warnings: list[str]) -> None:
+        try:
+            write_atomically(self.path, self.magic + key.encode("ascii") + b"\n" + self.encode(value))
+        except OSError as error:
+            warnings.append(f"warning: cannot write cache {self.path}: {error}")
+
+
+def saved_program(index_file: Path, scopes: tuple[str, ...]) -> Saved:
+    return Saved(cache_file(index_file, scopes, "program"), b"putlint-program 3\n", _unmarshal_without_gc, marshal.dumps)
+
+
+def saved_findings(index_file: Path, scopes: tuple[str, ...]) -> Saved:
+    return Saved(
+        cache_file(index_file, scopes, "findings"),
+        b"putlint-findings 1\n",
+        pickle.loads,
+        lambda value: pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL),
+    )
+
+
+def open_program(
+    index: store.Index, index_run: IndexRun, limits: Limits, warnings: list[str], saved: Saved | None = None
+) -> Program:
+    """The program of the indexed files; bodies are fetched from `index`, which
+    must stay open while the program is searched. `saved` may be read already."""
+    saved = saved or saved_program(index_run.index_file, index_run.scopes).read()
+    tables = saved.get(index_run.content_key, warnings)
+    program = None
+    if tables is not None:
+        try:
+            program = Program.from_tables(tables, index.load_file, limits.fanout, limits.fanout_near)
+        except (ValueError, TypeError) as error:
+            warnings.append(f"warning: cache {saved.path} is damaged ({error}); recomputing it")
+    if program is None:
+        program = Program.build(index.load_rows(index_run.files), limits.fanout, limits.fanout_near)
+        saved.write(index_run.content_key, program.tables(), warnings)
+    # The tables live until the process ends: keep the collector from walking
+    # their millions of containers on every full collection during the search.
+    gc.freeze()
+    return program
+
+
+def _index_in_child(sender, arguments: dict) -> None:
+    try:
+        sender.send(("ok", update_index(**arguments)))
+    except InputError as error:
+        sender.send(("input", str(error)))
+    except BaseException as error:  # noqa: BLE001 - reported by the parent
+        sender.send(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        sender.close()
+
+
+def update_index_while(work: Callable[[], Any], **arguments) -> tuple[IndexRun, Any]:
+    """`update_index(**arguments)` in a forked process while `work()` runs here."""
+    if not hasattr(os, "fork"):
+        return update_index(**arguments), work()
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_index_in_child, args=(sender, arguments))
+    child.start()
+    sender.close()
+    try:
+        result = work()
+    finally:
+        try:
+            status, payload = receiver.recv()
+        except EOFError:
+            status, payload = "error", f"the indexing process ended with code {child.exitcode}"
+        child.join()
+        receiver.close()
+    if status == "input":
+        raise InputError(payload)
+    if status != "ok":
+        raise RuntimeError(f"indexing failed: {payload}")
+    return payload, result
