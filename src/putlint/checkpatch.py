@@ -21,12 +21,13 @@ from .graph import KINDS, Program
 from .graphcache import (
     Saved,
     open_program,
+    read_ahead,
     saved_findings,
     saved_program,
     update_index_while,
 )
 from .index import IndexRun
-from .patches import Patch, added_lines, apply_series
+from .patches import Patch, added_lines, apply_series, touched_paths
 from .ruleset import RuleSet
 from .search import ContextResult, search_contexts
 from .tree import SOURCE_SUFFIXES, in_scope
@@ -195,15 +196,32 @@ def check_series(
     starts from HEAD, not from the working tree)."""
     started = time.monotonic()
     index_file = store.index_path(cache_dir, root)
-    # The saved program and findings are read while the index is brought up to date.
-    index_run, (program_saved, findings_saved) = update_index_while(
-        lambda: (saved_program(index_file, graph_scopes).read(), saved_findings(index_file, graph_scopes).read()),
-        root=root, cache_dir=cache_dir, scopes=graph_scopes, jobs=jobs,
+
+    def read_saved_state():
+        # Meanwhile, another process checks that the index is up to date.
+        program_saved = saved_program(index_file, graph_scopes).read()
+        findings_saved = saved_findings(index_file, graph_scopes).read()
+        # The files the saved searches that the series touches read, whatever
+        # rules they were made with: those searches will most likely run again.
+        touched = touched_paths(patches) | set(base or ())
+        try:
+            read = {
+                path
+                for result in findings_saved.value.values()
+                if not result.dependencies.files.isdisjoint(touched)
+                for path in result.dependencies.files
+            }
+        except (AttributeError, TypeError):
+            read = set()
+        return program_saved, findings_saved, read_ahead(program_saved, index_file, rules.limits, sorted(read))
+
+    index_run, (program_saved, findings_saved, ready) = update_index_while(
+        read_saved_state, root=root, cache_dir=cache_dir, scopes=graph_scopes, jobs=jobs
     )
     warnings = list(index_run.warnings)
     jobs = jobs or os.cpu_count() or 1
     with store.Index(index_run.index_file, root) as index:
-        program = open_program(index, index_run, rules.limits, warnings, program_saved)
+        program = open_program(index, index_run, rules.limits, warnings, program_saved, ready)
         state = _base_state(program, index, index_run, rules, jobs, findings_saved, warnings)
         overlay = _Overlay(program, index, rules, state, jobs)
         texts: dict[str, str | None] = dict(base or {})

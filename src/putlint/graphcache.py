@@ -21,7 +21,7 @@ import multiprocessing
 import os
 import pickle
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +94,7 @@ class Saved:
 
 
 def saved_program(index_file: Path, scopes: tuple[str, ...]) -> Saved:
-    return Saved(cache_file(index_file, scopes, "program"), b"putlint-program 3\n", _unmarshal_without_gc, marshal.dumps)
+    return Saved(cache_file(index_file, scopes, "program"), b"putlint-program 4\n", _unmarshal_without_gc, marshal.dumps)
 
 
 def saved_findings(index_file: Path, scopes: tuple[str, ...]) -> Saved:
@@ -106,15 +106,45 @@ def saved_findings(index_file: Path, scopes: tuple[str, ...]) -> Saved:
     )
 
 
+def read_ahead(saved: Saved, index_file: Path, limits: Limits, paths: Iterable[str]) -> Program | None:
+    """The saved program with the bodies of `paths` read, while another process
+    may still be updating the index: `open_program` keeps it only if the saved
+    tables turn out to be those of the updated index."""
+    if saved.value is None:
+        return None
+    try:
+        reader = store.Reader(index_file)
+    except store.CorruptIndex:
+        return None
+    try:
+        program = Program.from_tables(saved.value, reader.load_file, limits.fanout, limits.fanout_near)
+        program.load_bodies(paths)
+    except (store.CorruptIndex, ValueError, TypeError):
+        return None
+    finally:
+        reader.close()
+    program.set_fetch(None)
+    return program
+
+
 def open_program(
-    index: store.Index, index_run: IndexRun, limits: Limits, warnings: list[str], saved: Saved | None = None
+    index: store.Index,
+    index_run: IndexRun,
+    limits: Limits,
+    warnings: list[str],
+    saved: Saved | None = None,
+    ready: Program | None = None,
 ) -> Program:
     """The program of the indexed files; bodies are fetched from `index`, which
-    must stay open while the program is searched. `saved` may be read already."""
+    must stay open while the program is searched. `saved` may be read already,
+    and `ready` made from it by `read_ahead`."""
     saved = saved or saved_program(index_run.index_file, index_run.scopes).read()
     tables = saved.get(index_run.content_key, warnings)
     program = None
-    if tables is not None:
+    if ready is not None and tables is not None:
+        program = ready
+        program.set_fetch(index.load_file)
+    elif tables is not None:
         try:
             program = Program.from_tables(tables, index.load_file, limits.fanout, limits.fanout_near)
         except (ValueError, TypeError) as error:

@@ -110,6 +110,19 @@ def tree_path(path: str) -> str:
     return path[2:] if path.startswith(("a/", "b/")) else path
 
 
+def touched_paths(patches: list[Patch]) -> set[str]:
+    """Tree paths the series names (a diff that cannot be read names none)."""
+    paths: set[str] = set()
+    for patch in patches:
+        try:
+            patch_set = PatchSet(patch.diff)
+        except UnidiffParseError:
+            continue
+        for patched in patch_set:
+            paths.update(tree_path(p) for p in (patched.source_file, patched.target_file) if p != "/dev/null")
+    return paths
+
+
 def apply_series(
     root: Path, patches: list[Patch], overlay: dict[str, str | None] | None = None
 ) -> dict[str, str | None]:

@@ -76,6 +76,37 @@ class CorruptIndex(Exception):
     """The index file is damaged or foreign."""
 
 
+def _fact_rows(db: sqlite3.Connection, path: str) -> tuple | None:
+    try:
+        row = db.execute("SELECT facts FROM files WHERE path = ?", (path,)).fetchone()
+        if row is None or row[0] is None:
+            return None
+        rows = decode_facts(row[0])
+    except (sqlite3.DatabaseError, ValueError, EOFError, TypeError, zlib.error) as error:
+        raise CorruptIndex(f"is damaged ({error})") from None
+    if not isinstance(rows, tuple) or len(rows) != len(facts.FACT_KINDS):
+        raise CorruptIndex(f"is damaged ({path}: fact record has the wrong shape)")
+    return rows
+
+
+class Reader:
+    """Read-only access to the facts of an existing index, for reading ahead
+    while another process may be updating it (what was read is trusted only
+    once the update shows nothing changed)."""
+
+    def __init__(self, path: Path):
+        try:
+            self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+        except sqlite3.Error as error:
+            raise CorruptIndex(f"cannot be read ({error})") from None
+
+    def load_file(self, path: str) -> tuple | None:
+        return _fact_rows(self.db, path)
+
+    def close(self) -> None:
+        self.db.close()
+
+
 class Index:
     """An open index. Use as a context manager."""
 
@@ -203,16 +234,7 @@ class Index:
 
     def load_file(self, path: str) -> tuple | None:
         """Fact rows of one file, None when it has none."""
-        try:
-            row = self.db.execute("SELECT facts FROM files WHERE path = ?", (path,)).fetchone()
-            if row is None or row[0] is None:
-                return None
-            rows = decode_facts(row[0])
-        except (sqlite3.DatabaseError, ValueError, EOFError, TypeError, zlib.error) as error:
-            raise CorruptIndex(f"is damaged ({error})") from None
-        if not isinstance(rows, tuple) or len(rows) != len(facts.FACT_KINDS):
-            raise CorruptIndex(f"is damaged ({path}: fact record has the wrong shape)")
-        return rows
+        return _fact_rows(self.db, path)
 
     # -- writing ------------------------------------------------------------
 
