@@ -141,3 +141,45 @@ def test_a_damaged_saved_state_is_recomputed_with_a_warning(cache, tmp_path):
     assert damaged.stdout == clean.stdout
     assert damaged.stderr.count("is damaged") == 2
     assert check(cache, patch).stderr == ""
+
+
+SUPPRESSED = b"""\
+--- a/fs/wbfs/inode.c
++++ b/fs/wbfs/inode.c
+@@ -18,7 +18,9 @@
+ static void wbfs_drop_later(struct wbfs_iput_work *w)
+ {
+ 	INIT_WORK(&w->work, wbfs_iput_workfn);
+-	queue_work(system_wq, &w->work);
++	if (!queue_work(system_wq, &w->work))
++		/* putlint: ignore[final-put-in-writeback] the caller holds another reference */
++		iput(w->inode);
+ }
+ 
+ static void wbfs_balanced(struct inode *inode)
+"""
+
+
+def test_a_suppression_comment_in_the_patch_keeps_a_new_finding_from_failing_it(cache):
+    result = check(cache, "-", stdin=SUPPRESSED)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1] == (
+        "suppressed: fs/wbfs/inode.c:23:3: iput() may drop the last inode reference in writeback context; its"
+        " teardown reaches inode_wait_for_writeback, which sleeps until I_SYNC clears, and this writeback worker"
+        " holds I_SYNC (fs/fs-writeback.c) [final-put-in-writeback] (comment: the caller holds another reference)"
+    )
+    assert lines[-1] == "series: 0 new, 0 fixed, 7 unchanged, 1 new suppressed"
+    data = json.loads(check(cache, "-", "-f", "json", stdin=SUPPRESSED).stdout)
+    assert [(n["line"], n["suppressed"]) for n in data["new"]] == [(23, True)]
+    (b4,) = json.loads(check(cache, "-", "-f", "b4", stdin=SUPPRESSED).stdout)
+    assert (b4["status"], b4["summary"]) == ("pass", "0 new, 0 fixed final-put finding(s)")
+
+
+def test_an_allowlist_entry_suppresses_a_new_finding_too(cache, tmp_path):
+    config = tmp_path / "putlint.toml"
+    config.write_text('[[ignore]]\nrule = "final-put-in-writeback"\npath = "fs/wbfs/inode.c"\n'
+                      'function = "wbfs_drop_later"\nreason = "the work holds a reference"\n')
+    result = check(cache, str(PATCHES / "0001-wbfs-drop-at-once.patch"), "--config", str(config))
+    assert result.exit_code == 0, result.output
+    assert "(allowlist: the work holds a reference)" in result.stdout

@@ -29,13 +29,14 @@ from .graphcache import (
 from .index import IndexRun
 from .patches import Patch, added_lines, apply_series, touched_paths
 from .ruleset import RuleSet
+from .scan import AllowEntry, suppression_for
 from .search import ContextResult, search_contexts
 from .tree import SOURCE_SUFFIXES, in_scope
 
 
 @dataclass(frozen=True)
 class NewFinding:
-    finding: Finding
+    finding: Finding  # suppressed when the patched text or the allowlist says so
     introduced_by: tuple[tuple[str, int], ...]  # added lines on the put or the chains
 
 
@@ -49,6 +50,11 @@ class PatchResult:
     def new(self) -> tuple[NewFinding, ...]:
         return tuple(finding for _, finding in self.new_keys)
 
+    @property
+    def blocking(self) -> tuple[NewFinding, ...]:
+        """New findings not suppressed: these fail the patch."""
+        return tuple(n for n in self.new if not n.finding.suppressed)
+
 
 @dataclass(frozen=True)
 class CheckRun:
@@ -60,6 +66,23 @@ class CheckRun:
     after: tuple[Finding, ...] = ()
     stats: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+
+    @property
+    def blocking(self) -> tuple[NewFinding, ...]:
+        return tuple(n for n in self.new if not n.finding.suppressed)
+
+
+def _suppressed(finding: Finding, root: Path, texts: dict[str, str | None], allowlist) -> Finding:
+    """The finding marked suppressed if a comment in the patched text or the
+    allowlist says so."""
+    text = texts.get(finding.path) if finding.path in texts else None
+    if text is None:
+        try:
+            text = (root / finding.path).read_text("utf-8", errors="replace")
+        except OSError:
+            text = ""
+    reason = suppression_for(finding, text.splitlines(), allowlist)
+    return replace(finding, suppressed=True, suppression=reason) if reason else finding
 
 
 def _introduced_by(finding: Finding, added: dict[str, set[int]]) -> tuple[tuple[str, int], ...]:
@@ -191,9 +214,12 @@ def check_series(
     graph_scopes: tuple[str, ...] = ("",),
     jobs: int | None = None,
     base: dict[str, str | None] | None = None,
+    allowlist: tuple[AllowEntry, ...] = (),
 ) -> CheckRun:
     """`base` replaces the tree's text of some files before the series (the hook
-    starts from HEAD, not from the working tree)."""
+    starts from HEAD, not from the working tree). A new finding that a
+    `putlint: ignore[...]` comment in the patched text or the allowlist covers
+    is reported as suppressed and does not fail the patch."""
     started = time.monotonic()
     index_file = store.index_path(cache_dir, root)
 
@@ -236,7 +262,7 @@ def check_series(
             current = _keyed(overlay.change(_reparse(changed, graph_scopes)))
             added = added_lines(patch)
             new_keys = tuple(
-                (key, NewFinding(current[key], _introduced_by(current[key], added)))
+                (key, NewFinding(_suppressed(current[key], root, texts, allowlist), _introduced_by(current[key], added)))
                 for key in sorted(current.keys() - previous.keys(), key=lambda k: current[k].sort_key())
             )
             fixed = tuple(

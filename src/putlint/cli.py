@@ -22,6 +22,7 @@ from .errors import (
 from .index import IndexRun, update_index
 from .report import CHECK_FORMATS, FORMATS
 from .ruleset import load_rules
+from .scan import load_allowlist
 from .scan import scan as run_scan
 from .tree import open_tree, relative_scopes
 
@@ -145,7 +146,13 @@ def scan(
 @click.option("--graph-scope", multiple=True, metavar="PATH", help="Build the call graph from these parts only.")
 @click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for indexing.")
-def check_patch(files, tree, output_format, cache_dir, graph_scope, rules_dirs, jobs) -> None:
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Allowlist file (default: TREE/.putlint.toml).",
+)
+def check_patch(files, tree, output_format, cache_dir, graph_scope, rules_dirs, jobs, config) -> None:
     """Report what a patch series introduces and what it fixes.
 
     FILES are format-patch files, plain diffs or mbox series ('-' reads stdin).
@@ -168,19 +175,31 @@ def check_patch(files, tree, output_format, cache_dir, graph_scope, rules_dirs, 
                 raise InputError(f"cannot read {name}: {error.strerror}") from None
         patches.extend(read_patches(data, name))
     run = check_series(
-        root, ruleset, cache_dir or store.default_cache_dir(), patches, relative_scopes(root, tuple(graph_scope)), jobs
+        root,
+        ruleset,
+        cache_dir or store.default_cache_dir(),
+        patches,
+        relative_scopes(root, tuple(graph_scope)),
+        jobs,
+        allowlist=load_allowlist(config or root / ".putlint.toml"),
     )
     for warning in run.warnings:
         click.echo(warning, err=True)
     CHECK_FORMATS[output_format](run, sys.stdout)
-    sys.exit(EXIT_FINDINGS if run.new else EXIT_CLEAN)
+    sys.exit(EXIT_FINDINGS if run.blocking else EXIT_CLEAN)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Where the index lives.")
 @click.option("--graph-scope", multiple=True, metavar="PATH", help="Build the call graph from these parts only.")
 @click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
-def hook(cache_dir, graph_scope, rules_dirs) -> None:
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Allowlist file (default: TREE/.putlint.toml).",
+)
+def hook(cache_dir, graph_scope, rules_dirs, config) -> None:
     """Pre-commit check: findings the staged change introduces against HEAD.
 
     Run inside a kernel git repository. Exit 1 if the staged change introduces
@@ -202,11 +221,12 @@ def hook(cache_dir, graph_scope, rules_dirs) -> None:
         patches,
         relative_scopes(root, tuple(graph_scope)),
         base=base,
+        allowlist=load_allowlist(config or root / ".putlint.toml"),
     )
     for warning in run.warnings:
         click.echo(warning, err=True)
     render_new(run, sys.stdout)
-    sys.exit(EXIT_FINDINGS if run.new else EXIT_CLEAN)
+    sys.exit(EXIT_FINDINGS if run.blocking else EXIT_CLEAN)
 
 
 @cli.group()

@@ -57,7 +57,7 @@ def load_allowlist(config: Path | None) -> tuple[AllowEntry, ...]:
     return tuple(entries)
 
 
-def _suppression(finding: Finding, lines: list[str], allowlist: tuple[AllowEntry, ...]) -> str:
+def suppression_for(finding: Finding, lines: list[str], allowlist: tuple[AllowEntry, ...]) -> str:
     """Why a finding is suppressed ("" if it is not)."""
     for number in (finding.line, finding.line - 1):
         if 1 <= number <= len(lines):
@@ -79,7 +79,7 @@ def apply_suppressions(root: Path, findings: list[Finding], allowlist: tuple[All
                 cache[finding.path] = (root / finding.path).read_text("utf-8", errors="replace").splitlines()
             except OSError:
                 cache[finding.path] = []
-        reason = _suppression(finding, cache[finding.path], allowlist)
+        reason = suppression_for(finding, cache[finding.path], allowlist)
         result.append(replace(finding, suppressed=True, suppression=reason) if reason else finding)
     return result
 

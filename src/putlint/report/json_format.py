@@ -73,10 +73,14 @@ def render_b4(run, out: TextIO) -> None:
     """b4's per-patch review check: a JSON list of {tool, status, summary, url, details}."""
     results = []
     for result in run.patches:
-        status = "fail" if result.new else "pass"
-        summary = f"{len(result.new)} new, {len(result.fixed)} fixed final-put finding(s)"
+        status = "fail" if result.blocking else "pass"
+        summary = f"{len(result.blocking)} new, {len(result.fixed)} fixed final-put finding(s)"
         details = []
         for new in result.new:
+            if new.finding.suppressed:
+                f = new.finding
+                details.append(f"suppressed: {f.path}:{f.line}:{f.col}: [{f.rule}] ({f.suppression})")
+                continue
             finding = new.finding
             details.append(f"new: {finding.path}:{finding.line}:{finding.col}: {finding.message} [{finding.rule}]")
             details.append("  reach: " + " -> ".join(hop.function for hop in finding.reach))

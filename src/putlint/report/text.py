@@ -45,19 +45,36 @@ def render_check(run, out: TextIO) -> None:
         if not result.new and not result.fixed:
             out.write("  no change in findings\n")
         for new in result.new:
-            _finding(new.finding, out, "new: ")
+            finding = new.finding
+            if finding.suppressed:
+                out.write(
+                    f"suppressed: {finding.path}:{finding.line}:{finding.col}: {finding.message}"
+                    f" [{finding.rule}] ({finding.suppression})\n"
+                )
+                continue
+            _finding(finding, out, "new: ")
             for path, line in new.introduced_by:
                 out.write(f"  introduced by the added line {path}:{line}\n")
         for fixed in result.fixed:
             out.write(f"fixed: {fixed.path}:{fixed.line}:{fixed.col}: {fixed.message} [{fixed.rule}]\n")
         out.write("\n")
-    out.write(f"series: {len(run.new)} new, {len(run.fixed)} fixed, {run.unchanged} unchanged\n")
+    suppressed = len(run.new) - len(run.blocking)
+    out.write(
+        f"series: {len(run.blocking)} new, {len(run.fixed)} fixed, {run.unchanged} unchanged"
+        + (f", {suppressed} new suppressed" if suppressed else "")
+        + "\n"
+    )
 
 
 def render_new(run, out: TextIO) -> None:
     """Only what a change introduces (the pre-commit view)."""
-    for new in run.new:
+    for new in run.blocking:
         _finding(new.finding, out)
         for path, line in new.introduced_by:
             out.write(f"  introduced by the added line {path}:{line}\n")
-    out.write(f"putlint: {len(run.new)} new finding(s) in the staged changes\n")
+    suppressed = len(run.new) - len(run.blocking)
+    out.write(
+        f"putlint: {len(run.blocking)} new finding(s) in the staged changes"
+        + (f" ({suppressed} suppressed)" if suppressed else "")
+        + "\n"
+    )
