@@ -291,3 +291,29 @@ def test_clean_file_has_no_diagnostics():
 def test_encode_decode_round_trip():
     found = facts_of("static int f(void) { return g(&h); }\nstatic struct x y = { .a = f };\n")
     assert FileFacts.decode("t.c", found.encode()) == found
+
+
+def test_put_arguments_name_the_object_and_where_a_local_came_from():
+    from putlint.facts import PutArgument
+    from putlint.parse import put_arguments
+
+    source = b"""\
+void f(struct super_block *sb, struct inode *p, struct ceph_inode_info *ci)
+{
+	struct inode *inode = ilookup(sb, 3);
+	struct inode *other;
+
+	iput(inode);
+	other = igrab(p);
+	ext4_xattr_inode_iget(p, 1, &other);
+	iput(other);
+	iput(p);
+	iput(&ci->netfs.inode);
+}
+"""
+    assert put_arguments(source, [(6, 2), (9, 2), (10, 2), (11, 2), (3, 1)]) == {
+        (6, 2): PutArgument("inode", "ilookup"),
+        (9, 2): PutArgument("other", "ext4_xattr_inode_iget"),  # the last assignment before the put
+        (10, 2): PutArgument("p", ""),  # a parameter
+        (11, 2): PutArgument("&ci->netfs.inode", ""),
+    }

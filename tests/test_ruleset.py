@@ -105,5 +105,5 @@ def test_rules_list_and_show():
     ]
     shown = CliRunner().invoke(cli, ["rules", "show", "final-put-in-writeback"])
     assert shown.exit_code == 0
-    assert "entries: wb_workfn, writeback_single_inode, (struct address_space_operations)->writepages" in shown.stdout
+    assert "entries: wb_workfn, (struct address_space_operations)->writepages" in shown.stdout
     assert "  inode_wait_for_writeback: sleeps until I_SYNC clears" in shown.stdout

@@ -29,7 +29,7 @@ from .graphcache import (
 from .index import IndexRun
 from .patches import Patch, added_lines, apply_series, touched_paths
 from .ruleset import RuleSet
-from .scan import AllowEntry, suppression_for
+from .scan import AllowEntry, suppression_for, tree_reader
 from .search import ContextResult, search_contexts
 from .tree import SOURCE_SUFFIXES, in_scope
 
@@ -151,12 +151,13 @@ class _Overlay:
     """The program as a series changes it: fact rows of the files changed so far,
     the rest from the index."""
 
-    def __init__(self, program: Program, index: store.Index, rules: RuleSet, state: _State, jobs: int):
+    def __init__(self, program: Program, index: store.Index, rules: RuleSet, state: _State, jobs: int, sources):
         self.program = program
         self.index = index
         self.rules = rules
         self.state = state
         self.jobs = jobs
+        self.sources = sources
         self.rows: dict[str, tuple | None] = {}
         self.searched: list[str] = []
 
@@ -171,7 +172,10 @@ class _Overlay:
         self.rows.update(changes)
         if affected:
             self.searched.extend(sorted(affected))
-            self.state = {**self.state, **_search(self.program, self.index, self.rules, self.jobs, affected, self.state)}
+            self.state = {
+                **self.state,
+                **_search(self.program, self.index, self.rules, self.jobs, self.sources, affected, self.state),
+            }
         return self.state
 
 
@@ -183,14 +187,21 @@ def _reparse(texts: dict[str, str | None], graph_scopes: tuple[str, ...]) -> dic
     }
 
 
-def _search(program, index, rules, jobs, contexts=None, previous: _State | None = None) -> _State:
+def _search(program, index, rules, jobs, sources, contexts=None, previous: _State | None = None) -> _State:
     costs = {c: len(r.stats.expanded) for c, r in (previous or {}).items()}
     return search_contexts(
-        program, rules, lambda path: True, contexts, jobs, lambda: store.Index(index.path, index.tree).load_file, costs
+        program,
+        rules,
+        lambda path: True,
+        contexts,
+        jobs,
+        lambda: store.Index(index.path, index.tree).load_file,
+        costs,
+        sources,
     )
 
 
-def _base_state(program, index, index_run: IndexRun, rules: RuleSet, jobs: int, saved: Saved, warnings) -> _State:
+def _base_state(program, index, index_run: IndexRun, rules: RuleSet, jobs: int, saved: Saved, warnings, sources) -> _State:
     """Findings of the indexed tree, from the cache when the index, the rules and
     the analysis code are those it was computed with."""
     digest = hashlib.sha1(index_run.content_key.encode())
@@ -201,7 +212,7 @@ def _base_state(program, index, index_run: IndexRun, rules: RuleSet, jobs: int, 
     key = digest.hexdigest()
     state = saved.get(key, warnings)
     if state is None:
-        state = _search(program, index, rules, jobs)
+        state = _search(program, index, rules, jobs, sources)
         saved.write(key, state, warnings)
     return state
 
@@ -248,9 +259,10 @@ def check_series(
     jobs = jobs or os.cpu_count() or 1
     with store.Index(index_run.index_file, root) as index:
         program = open_program(index, index_run, rules.limits, warnings, program_saved, ready)
-        state = _base_state(program, index, index_run, rules, jobs, findings_saved, warnings)
-        overlay = _Overlay(program, index, rules, state, jobs)
         texts: dict[str, str | None] = dict(base or {})
+        state = _base_state(program, index, index_run, rules, jobs, findings_saved, warnings, tree_reader(root))
+        # Put arguments are read from the text as the series has made it so far.
+        overlay = _Overlay(program, index, rules, state, jobs, tree_reader(root, texts))
         before = _keyed(overlay.change(_reparse(texts, graph_scopes)))
         previous = before
         results = []

@@ -257,7 +257,18 @@ def rules_show(rule_id, rules_dirs) -> None:
         "entries: " + ", ".join(e.function or f"(struct {e.ops.replace('.', ')->')}" for e in context.entries),
         "waits:",
         *(f"  {w.function or 'gfp ~ ' + w.gfp}: {w.why}" for w in context.waits),
+        *(
+            f"never: {c.caller} -> {c.callee}" + (f" ({c.subsystem})" if c.subsystem else "") + f": {c.why}"
+            for c in context.teardown_cuts
+        ),
+        *(f"another object: put of a local from {d.origin}: {d.why}" for d in context.distinct_objects),
         "puts: " + ", ".join(f for put in check.puts for f in ruleset.puts[put].functions),
+        *(
+            f"not final: {put}({r.function}(...)): {r.why}"
+            for put_id in check.puts
+            for put in ruleset.puts[put_id].functions[:1]
+            for r in ruleset.puts[put_id].nonfinal_if_from
+        ),
         *(f"see {reference}" for reference in (*check.references, *context.references)),
     ]
     click.echo("\n".join(lines))

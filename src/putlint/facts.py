@@ -167,6 +167,19 @@ FACT_KINDS = (
 
 
 @dataclass(frozen=True, slots=True)
+class PutArgument:
+    """The object a put call drops, read at the put site on demand (not indexed).
+
+    `argument` is the first argument's text, spaces removed; `origin` the
+    function whose result was last assigned to it in the same function before
+    the put, when it is a local variable (`inode = ilookup(sb, ino)`), else "".
+    """
+
+    argument: str
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
 class FileFacts:
     """Everything extracted from one file, in source order."""
 

@@ -40,6 +40,27 @@ class Wait:
 
 
 @dataclass(frozen=True, slots=True)
+class TeardownCut:
+    """A teardown step that cannot happen in this context: `caller` -> `callee`,
+    for objects of `subsystem` only when given (f2fs never evicts an inode
+    under writeback: iput_final -> evict, f2fs)."""
+
+    caller: str
+    callee: str
+    subsystem: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class DistinctObject:
+    """A put of a local variable last assigned from a function matching
+    `origin` drops another object than the one the context holds."""
+
+    origin: str  # regular expression on the function name
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class Context:
     id: str
     description: str
@@ -49,6 +70,8 @@ class Context:
     nofs_leave: tuple[str, ...]
     references: tuple[str, ...]
     source: str
+    teardown_cuts: tuple[TeardownCut, ...] = ()
+    distinct_objects: tuple[DistinctObject, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +82,7 @@ class Put:
     nonfinal_if_preceded_by: tuple[str, ...]
     description: str
     source: str
+    nonfinal_if_from: tuple[FunctionReason, ...] = ()  # the put's argument came from one of these
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +234,9 @@ def _id_matches_file(mapping: _Mapping, rule_id: str, stem: str) -> None:
 
 
 def _context(mapping: _Mapping, stem: str) -> Context:
-    mapping.check_keys({"id", "description", "entries", "waits", "nofs_scope", "references"})
+    mapping.check_keys(
+        {"id", "description", "entries", "waits", "nofs_scope", "references", "teardown_cuts", "distinct_objects"}
+    )
     rule_id = _identifier(mapping, "id")
     _id_matches_file(mapping, rule_id, stem)
     entries = []
@@ -243,6 +269,21 @@ def _context(mapping: _Mapping, stem: str) -> Context:
         scope = _Mapping(scope_node, mapping.source)
         scope.check_keys({"enter", "leave"})
         nofs_enter, nofs_leave = scope.words("enter", required=True), scope.words("leave", required=True)
+    cuts = []
+    for item in mapping.mappings("teardown_cuts"):
+        item.check_keys({"caller", "callee", "subsystem", "why"})
+        cuts.append(
+            TeardownCut(item.text("caller"), item.text("callee"), item.text("subsystem", required=False), item.text("why"))
+        )
+    distinct = []
+    for item in mapping.mappings("distinct_objects"):
+        item.check_keys({"origin", "why"})
+        origin = item.text("origin")
+        try:
+            re.compile(origin)
+        except re.error as error:
+            raise item.error(item.key_lines["origin"], f"origin is not a regular expression: {error}") from None
+        distinct.append(DistinctObject(origin, item.text("why")))
     return Context(
         rule_id,
         mapping.text("description"),
@@ -252,11 +293,13 @@ def _context(mapping: _Mapping, stem: str) -> Context:
         nofs_leave,
         mapping.words("references"),
         mapping.source,
+        tuple(cuts),
+        tuple(distinct),
     )
 
 
 def _put(mapping: _Mapping, stem: str) -> Put:
-    mapping.check_keys({"id", "object", "functions", "nonfinal_if_preceded_by", "description"})
+    mapping.check_keys({"id", "object", "functions", "nonfinal_if_preceded_by", "nonfinal_if_from", "description"})
     rule_id = _identifier(mapping, "id")
     _id_matches_file(mapping, rule_id, stem)
     return Put(
@@ -266,6 +309,7 @@ def _put(mapping: _Mapping, stem: str) -> Put:
         mapping.words("nonfinal_if_preceded_by"),
         mapping.text("description"),
         mapping.source,
+        tuple(_functions_with_reasons(mapping, "nonfinal_if_from")),
     )
 
 

@@ -70,6 +70,22 @@ def suppression_for(finding: Finding, lines: list[str], allowlist: tuple[AllowEn
     return ""
 
 
+def tree_reader(root: Path, texts: dict[str, str | None] | None = None):
+    """`sources(path)` for `Search`: a file's bytes, from `texts` (a patched
+    version, None when deleted) when it holds the path, else from the tree."""
+
+    def read(path: str) -> bytes | None:
+        if texts is not None and path in texts:
+            text = texts[path]
+            return None if text is None else text.encode("utf-8", errors="surrogateescape")
+        try:
+            return (root / path).read_bytes()
+        except OSError:
+            return None
+
+    return read
+
+
 def apply_suppressions(root: Path, findings: list[Finding], allowlist: tuple[AllowEntry, ...]) -> list[Finding]:
     cache: dict[str, list[str]] = {}
     result = []
@@ -112,6 +128,7 @@ def scan(
             lambda path: in_scope(path, report_scopes),
             jobs=jobs or os.cpu_count() or 1,
             reopen=lambda: store.Index(index.path, root).load_file,
+            sources=tree_reader(root),
         )
     findings = sorted((f for result in results.values() for f in result.findings), key=Finding.sort_key)
     findings = apply_suppressions(root, findings, load_allowlist(config or root / ".putlint.toml"))
@@ -128,6 +145,7 @@ def scan(
                 "reached_functions": s.reached,
                 "put_sites": s.put_sites,
                 "nonfinal_puts": s.nonfinal,
+                "distinct_object_puts": s.distinct_objects,
                 "findings": s.findings,
                 "depth_cut": s.depth_cut,
                 "fanout_cut_sites": len(s.fanout_cuts),

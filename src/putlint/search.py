@@ -17,6 +17,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from . import facts
+from .facts import PutArgument
 from .findings import Finding, Hop
 from .graph import (
     CALLBACK,
@@ -28,6 +29,7 @@ from .graph import (
     Program,
     subsystem_of,
 )
+from .parse import put_arguments
 from .ruleset import Check, Context, RuleSet
 
 
@@ -37,6 +39,7 @@ class ContextStats:
     reached: int = 0
     put_sites: int = 0
     nonfinal: int = 0
+    distinct_objects: int = 0
     findings: int = 0
     depth_cut: int = 0
     fanout_cuts: list[Cut] = field(default_factory=list)
@@ -91,15 +94,15 @@ _FETCH_PID = 0
 
 def _search_group(group: tuple[str, ...]) -> dict[str, ContextResult]:
     global _FETCH_PID
-    program, rules, in_scope, reopen = _FORKED
+    program, rules, in_scope, reopen, sources = _FORKED
     if reopen is not None and _FETCH_PID != os.getpid():
         program.set_fetch(reopen())  # a connection of this process, not the parent's
         _FETCH_PID = os.getpid()
-    return _search_serial(program, rules, in_scope, group)
+    return _search_serial(program, rules, in_scope, group, sources)
 
 
-def _search_serial(program, rules, in_scope, contexts) -> dict[str, ContextResult]:
-    search = Search(program, rules)
+def _search_serial(program, rules, in_scope, contexts, sources=None) -> dict[str, ContextResult]:
+    search = Search(program, rules, sources)
     findings = search.run(in_scope, set(contexts))
     return {
         context_id: ContextResult(
@@ -119,22 +122,24 @@ def search_contexts(
     jobs: int = 1,
     reopen=None,
     costs: dict[str, int] | None = None,
+    sources=None,
 ) -> dict[str, ContextResult]:
     """Search `contexts` (all with checks when None), in up to `jobs` forked
     processes: contexts are independent searches over the same program.
     `reopen()` gives a forked worker its own body fetcher; `costs` (e.g. the
-    functions a context expanded last time) say which to start first."""
+    functions a context expanded last time) say which to start first;
+    `sources(path)` gives a file's text, to read put arguments (see `Search`)."""
     if contexts is None:
         contexts = {check.context for check in rules.checks.values()}
     if not costs:  # more entry functions, a larger search
-        probe = Search(program, rules)
+        probe = Search(program, rules, sources)
         costs = {c: sum(map(len, probe.entries(rules.contexts[c]))) for c in contexts}
     ordered = sorted(contexts, key=lambda c: (-costs.get(c, 0), c))
     jobs = min(jobs, len(ordered))
     if jobs < 2 or not hasattr(os, "fork"):
-        return _search_serial(program, rules, in_scope, tuple(sorted(contexts)))
+        return _search_serial(program, rules, in_scope, tuple(sorted(contexts)), sources)
     global _FORKED
-    _FORKED = (program, rules, in_scope, reopen)
+    _FORKED = (program, rules, in_scope, reopen, sources)
     try:
         # One context per task, costliest first: a worker that is done takes the next.
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
@@ -145,9 +150,15 @@ def search_contexts(
 
 
 class Search:
-    def __init__(self, program: Program, rules: RuleSet):
+    """`sources(path)`, when given, returns a file's bytes (None if unreadable):
+    rules that look at a put's argument (`nonfinal_if_from`, `distinct_objects`)
+    read it at the put sites a search finds; without it they do not apply."""
+
+    def __init__(self, program: Program, rules: RuleSet, sources=None):
         self.program = program
         self.rules = rules
+        self.sources = sources
+        self._arguments: dict[str, dict[tuple[int, int], PutArgument]] = {}
         self.deferrals = frozenset(d.function for d in rules.deferrals)
         self.opaque = frozenset(d.function for d in rules.opaque)
         self.cut_edges = frozenset((c.caller, c.callee) for c in rules.cut_edges)
@@ -276,6 +287,7 @@ class Search:
         gfp_waits = [(re.compile(w.gfp), w) for w in context.waits if w.gfp]
         starts = program.resolve_name(put, origin_file)
         limit = self.rules.limits.teardown_depth
+        cuts = {(c.caller, c.callee) for c in context.teardown_cuts if c.subsystem in ("", affinity)}
         # state: (function, inside a memalloc_nofs scope)
         parent: dict[tuple[int, bool], tuple[tuple[int, bool], Edge] | None] = {}
         queue: deque[tuple[tuple[int, bool], int]] = deque()
@@ -287,9 +299,12 @@ class Search:
             function, nofs = state
             edges = self._edges(function, affinity, stats)
             scopes = self._nofs_lines(edges, context)
+            caller_name = program.func_name[function]
             for edge in edges:
                 inside = nofs or self._inside(edge.line, scopes)
                 target_name = program.func_name[edge.target] if edge.target >= 0 else edge.callee
+                if cuts and ((caller_name, edge.callee) in cuts or (caller_name, target_name) in cuts):
+                    continue
                 wait = wait_functions.get(edge.callee) or wait_functions.get(target_name)
                 if wait is None and not inside and edge.gfp:
                     wait = next((w for pattern, w in gfp_waits if pattern.search(edge.gfp)), None)
@@ -383,6 +398,13 @@ class Search:
                 if self._nonfinal(site, put_rule.nonfinal_if_preceded_by):
                     stats.nonfinal += 1
                     continue
+                origin = self._origin(path, site, sites) if put_rule.nonfinal_if_from or context.distinct_objects else ""
+                if origin and origin in {r.function for r in put_rule.nonfinal_if_from}:
+                    stats.nonfinal += 1
+                    continue
+                if origin and any(re.fullmatch(d.origin, origin) for d in context.distinct_objects):
+                    stats.distinct_objects += 1
+                    continue
                 # The object belongs to the put's subsystem, or for generic code
                 # (fs/dcache.c) to the subsystem the path came from.
                 owner = subsystem_of(path) or site.state[1]
@@ -396,6 +418,21 @@ class Search:
                     findings.append(self._finding(check, context, put_rule.object, site, path, reach, teardown))
                     stats.findings += 1
         return sorted(findings, key=Finding.sort_key)
+
+    def _origin(self, path: str, site: _PutSite, sites: list[_PutSite]) -> str:
+        """Where the put's argument came from (see `parse.put_arguments`), "" when
+        unknown; a file is parsed once, for all its put sites."""
+        if self.sources is None:
+            return ""
+        arguments = self._arguments.get(path)
+        if arguments is None:
+            source = self.sources(path)
+            positions = sorted(
+                {(s.edge.line, s.edge.col) for s in sites if self.program.path_of(s.function) == path}
+            )
+            arguments = self._arguments[path] = put_arguments(source, positions) if source else {}
+        found = arguments.get((site.edge.line, site.edge.col))
+        return found.origin if found is not None else ""
 
     def _nonfinal(self, site: _PutSite, takers: tuple[str, ...]) -> bool:
         if not takers:
