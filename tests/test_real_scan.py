@@ -40,7 +40,14 @@ def one(findings, rule, path, line):
 def test_writeback_iput_in_ceph_put_wrbuffer_cap_refs(findings):
     finding = one(findings, "final-put-in-writeback", "fs/ceph/caps.c", 3483)
     assert (finding.put, finding.function, finding.col) == ("iput", "ceph_put_wrbuffer_cap_refs", 3)
-    assert chain(finding.reach)[2:] == [
+    # The production stack of the seed thread: wb_workfn ... writeback_sb_inodes (no inode reference).
+    assert chain(finding.reach) == [
+        ("wb_workfn", "fs/fs-writeback.c", 2379,
+         "context entry: writeback worker (INIT_DELAYED_WORK(&wb->dwork, wb_workfn), mm/backing-dev.c)"),
+        ("wb_do_writeback", "fs/fs-writeback.c", 2396, "call"),
+        ("wb_writeback", "fs/fs-writeback.c", 2356, "call"),
+        ("writeback_sb_inodes", "fs/fs-writeback.c", 2209, "call"),
+        ("__writeback_single_inode", "fs/fs-writeback.c", 2029, "call"),
         ("do_writepages", "fs/fs-writeback.c", 1733, "call"),
         ("ceph_writepages_start", "mm/page-writeback.c", 2683, "(struct address_space_operations)->writepages"),
         ("ceph_process_folio_batch", "fs/ceph/addr.c", 1690, "call"),
@@ -134,3 +141,19 @@ def test_check_patch_on_the_real_tree_reports_the_ceph_fix_and_a_new_writeback_i
         "final-put-in-writeback", "fs/ext4/inode.c", 2850, "ext4_writepages")
     assert new.introduced_by == (("fs/ext4/inode.c", 2850),)
     assert bad.fixed == ()
+
+
+def test_the_precision_rules_quiet_what_the_triage_found_false(findings):
+    sites = {(f.rule, f.path, f.function) for f in findings}
+    # Retry branches of the lookup helpers, aliases of held inodes, pseudo-fs removal.
+    for function in ("ilookup", "ilookup5", "iget_locked", "inode_insert5", "d_splice_alias"):
+        assert not [s for s in sites if s[2] == function], function
+    assert not [f for f in findings if "simple_recursive_removal" in {hop.function for hop in f.reach}]
+    # f2fs_drop_inode keeps an inode under writeback (I_SYNC) out of evict().
+    assert not [s for s in sites if s[0] == "final-put-in-writeback" and s[1].startswith("fs/f2fs/")]
+    # The EA inode of ext4_xattr_set_entry comes from ext4_xattr_inode_iget(..., &old_ea_inode).
+    assert not [f for f in findings if (f.path, f.line) == ("fs/ext4/xattr.c", 1851)]
+    # ... while the true ceph ones stay: writeback and messenger at caps.c:3483, finish_netfs_read.
+    assert {("final-put-in-writeback", "fs/ceph/caps.c", "ceph_put_wrbuffer_cap_refs"),
+            ("final-put-in-ceph-messenger", "fs/ceph/caps.c", "ceph_put_wrbuffer_cap_refs"),
+            ("final-put-in-ceph-messenger", "fs/ceph/addr.c", "finish_netfs_read")} <= sites
