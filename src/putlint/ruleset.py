@@ -58,6 +58,7 @@ class DistinctObject:
 
     origin: str  # regular expression on the function name
     why: str
+    except_subsystems: tuple[str, ...] = ()  # where it does not hold (see graph.subsystem_of)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,13 +278,13 @@ def _context(mapping: _Mapping, stem: str) -> Context:
         )
     distinct = []
     for item in mapping.mappings("distinct_objects"):
-        item.check_keys({"origin", "why"})
+        item.check_keys({"origin", "why", "except_subsystems"})
         origin = item.text("origin")
         try:
             re.compile(origin)
         except re.error as error:
             raise item.error(item.key_lines["origin"], f"origin is not a regular expression: {error}") from None
-        distinct.append(DistinctObject(origin, item.text("why")))
+        distinct.append(DistinctObject(origin, item.text("why"), item.words("except_subsystems")))
     return Context(
         rule_id,
         mapping.text("description"),

@@ -395,14 +395,19 @@ class Search:
                 if not in_scope(path):
                     continue
                 put_rule = put_rule_of[site.edge.callee]
-                if self._nonfinal(site, put_rule.nonfinal_if_preceded_by):
+                if self._nonfinal(site, put_rule.nonfinal_if_preceded_by) or self._held_by_a_caller(
+                    parent, site, put_rule.nonfinal_if_preceded_by, put_rule.functions
+                ):
                     stats.nonfinal += 1
                     continue
                 origin = self._origin(path, site, sites) if put_rule.nonfinal_if_from or context.distinct_objects else ""
                 if origin and origin in {r.function for r in put_rule.nonfinal_if_from}:
                     stats.nonfinal += 1
                     continue
-                if origin and any(re.fullmatch(d.origin, origin) for d in context.distinct_objects):
+                if origin and any(
+                    re.fullmatch(d.origin, origin) and subsystem_of(path) not in d.except_subsystems
+                    for d in context.distinct_objects
+                ):
                     stats.distinct_objects += 1
                     continue
                 # The object belongs to the put's subsystem, or for generic code
@@ -433,6 +438,23 @@ class Search:
             arguments = self._arguments[path] = put_arguments(source, positions) if source else {}
         found = arguments.get((site.edge.line, site.edge.col))
         return found.origin if found is not None else ""
+
+    def _held_by_a_caller(self, parent, site: _PutSite, takers: tuple[str, ...], puts: tuple[str, ...]) -> bool:
+        """A function on the reach chain takes a reference before the call that
+        leads to the put and drops one after it (`ihold(inode); f(inode);
+        iput(inode);`): the put below is not the last."""
+        if not takers:
+            return False
+        state = site.state
+        while parent.get(state) is not None:
+            state, edge = parent[state]
+            position = (edge.line, edge.col)
+            rows = self.program.calls_of(state[0])
+            if any(r[1] in takers and (r[2], r[3]) < position for r in rows) and any(
+                r[1] in puts and (r[2], r[3]) > position for r in rows
+            ):
+                return True
+        return False
 
     def _nonfinal(self, site: _PutSite, takers: tuple[str, ...]) -> bool:
         if not takers:
