@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from benchlib import REPO, kernel_tree, run_timed
+
 PATCHES = REPO / "tests" / "fixtures" / "patches" / "real-6.12"
 
 UNRELATED = """\
@@ -39,24 +37,9 @@ UNRELATED = """\
 """
 
 
-def kernel_tree(given: str | None) -> Path:
-    if given:
-        return Path(given)
-    done = subprocess.run(["bash", str(REPO / "scripts" / "get-kernel.sh"), "6.12"], capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.exit(f"check_bench: cannot get a kernel tree: {done.stderr.strip()}")
-    return Path(done.stdout.strip())
-
-
 def timed(command: list[str]) -> tuple[float, float, dict]:
-    timer = ["/usr/bin/time", "-v"] if Path("/usr/bin/time").exists() else []
-    started = time.monotonic()
-    done = subprocess.run(timer + command, capture_output=True, text=True)
-    wall = time.monotonic() - started
-    if done.returncode not in (0, 1):
-        sys.exit(f"check_bench: {' '.join(command)} failed ({done.returncode}):\n{done.stderr}")
-    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-    return wall, int(peak.group(1)) / 1024 if peak else float("nan"), json.loads(done.stdout)
+    wall, peak, done = run_timed(command, "check_bench")
+    return wall, peak, json.loads(done.stdout)
 
 
 def yardstick() -> float:
@@ -73,7 +56,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cache-dir", help="index cache (default: putlint's own)")
     args = parser.parse_args()
-    tree = kernel_tree(args.tree)
+    tree = kernel_tree(args.tree, "check_bench")
     with tempfile.TemporaryDirectory() as scratch:
         unrelated = Path(scratch) / "unrelated.patch"
         unrelated.write_text(UNRELATED)

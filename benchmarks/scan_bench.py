@@ -16,39 +16,21 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def kernel_tree(given: str | None) -> Path:
-    if given:
-        return Path(given)
-    done = subprocess.run(["bash", str(REPO / "scripts" / "get-kernel.sh"), "6.12"], capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.exit(f"scan_bench: cannot get a kernel tree: {done.stderr.strip()}")
-    return Path(done.stdout.strip())
+from benchlib import kernel_tree, run_timed
 
 
 def timed_scan(tree: Path, cache: Path, jobs: int | None, output: Path) -> tuple[float, float, int]:
     command = ["putlint", "scan", str(tree), "--cache-dir", str(cache), "-f", "json", "-o", str(output)]
     if jobs:
         command += ["--jobs", str(jobs)]
-    timer = ["/usr/bin/time", "-v"] if Path("/usr/bin/time").exists() else []
-    started = time.monotonic()
-    done = subprocess.run(timer + command, capture_output=True, text=True)
-    wall = time.monotonic() - started
-    if done.returncode not in (0, 1):
-        sys.exit(f"scan_bench: putlint scan failed ({done.returncode}):\n{done.stderr}")
-    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-    return wall, int(peak.group(1)) / 1024 if peak else float("nan"), done.returncode
+    wall, peak, done = run_timed(command, "scan_bench")
+    return wall, peak, done.returncode
 
 
 def short_chain(hops: list[dict]) -> str:
@@ -63,7 +45,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
-    tree = kernel_tree(args.tree)
+    tree = kernel_tree(args.tree, "scan_bench")
     if not tree.is_dir():
         sys.exit(f"scan_bench: {tree} is not a directory")
     work = Path(tempfile.mkdtemp(prefix="putlint-scan-bench-"))

@@ -72,16 +72,12 @@ class CheckRun:
         return tuple(n for n in self.new if not n.finding.suppressed)
 
 
-def _suppressed(finding: Finding, root: Path, texts: dict[str, str | None], allowlist) -> Finding:
-    """The finding marked suppressed if a comment in the patched text or the
-    allowlist says so."""
-    text = texts.get(finding.path) if finding.path in texts else None
-    if text is None:
-        try:
-            text = (root / finding.path).read_text("utf-8", errors="replace")
-        except OSError:
-            text = ""
-    reason = suppression_for(finding, text.splitlines(), allowlist)
+def _suppressed(finding: Finding, read, allowlist) -> Finding:
+    """The finding marked suppressed if a comment in the patched text (`read`,
+    a `tree_reader`) or the allowlist says so."""
+    source = read(finding.path) or b""
+    lines = source.decode("utf-8", errors="replace").splitlines()
+    reason = suppression_for(finding, lines, allowlist)
     return replace(finding, suppressed=True, suppression=reason) if reason else finding
 
 
@@ -261,8 +257,9 @@ def check_series(
         program = open_program(index, index_run, rules.limits, warnings, program_saved, ready)
         texts: dict[str, str | None] = dict(base or {})
         state = _base_state(program, index, index_run, rules, jobs, findings_saved, warnings, tree_reader(root))
-        # Put arguments are read from the text as the series has made it so far.
-        overlay = _Overlay(program, index, rules, state, jobs, tree_reader(root, texts))
+        # Put arguments and suppressions are read from the text as the series has made it so far.
+        patched = tree_reader(root, texts)
+        overlay = _Overlay(program, index, rules, state, jobs, patched)
         before = _keyed(overlay.change(_reparse(texts, graph_scopes)))
         previous = before
         results = []
@@ -274,7 +271,7 @@ def check_series(
             current = _keyed(overlay.change(_reparse(changed, graph_scopes)))
             added = added_lines(patch)
             new_keys = tuple(
-                (key, NewFinding(_suppressed(current[key], root, texts, allowlist), _introduced_by(current[key], added)))
+                (key, NewFinding(_suppressed(current[key], patched, allowlist), _introduced_by(current[key], added)))
                 for key in sorted(current.keys() - previous.keys(), key=lambda k: current[k].sort_key())
             )
             fixed = tuple(

@@ -92,13 +92,13 @@ _FORKED: tuple | None = None
 _FETCH_PID = 0
 
 
-def _search_group(group: tuple[str, ...]) -> dict[str, ContextResult]:
+def _search_forked(context_id: str) -> dict[str, ContextResult]:
     global _FETCH_PID
     program, rules, in_scope, reopen, sources = _FORKED
     if reopen is not None and _FETCH_PID != os.getpid():
         program.set_fetch(reopen())  # a connection of this process, not the parent's
         _FETCH_PID = os.getpid()
-    return _search_serial(program, rules, in_scope, group, sources)
+    return _search_serial(program, rules, in_scope, (context_id,), sources)
 
 
 def _search_serial(program, rules, in_scope, contexts, sources=None) -> dict[str, ContextResult]:
@@ -143,7 +143,7 @@ def search_contexts(
     try:
         # One context per task, costliest first: a worker that is done takes the next.
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            parts = list(pool.imap_unordered(_search_group, [(c,) for c in ordered], chunksize=1))
+            parts = list(pool.imap_unordered(_search_forked, ordered, chunksize=1))
     finally:
         _FORKED = None
     return {context_id: part[context_id] for part in parts for context_id in sorted(part)}
