@@ -295,7 +295,7 @@ def test_encode_decode_round_trip():
 
 def test_put_arguments_name_the_object_and_where_a_local_came_from():
     from putlint.facts import PutArgument
-    from putlint.parse import put_arguments
+    from putlint.parse.onsite import put_arguments
 
     source = b"""\
 void f(struct super_block *sb, struct inode *p, struct ceph_inode_info *ci)
@@ -317,3 +317,57 @@ void f(struct super_block *sb, struct inode *p, struct ceph_inode_info *ci)
         (10, 2): PutArgument("p", ""),  # a parameter
         (11, 2): PutArgument("&ci->netfs.inode", ""),
     }
+
+
+def test_function_bodies_read_arguments_and_the_conditions_that_decide_each_call():
+    from putlint.parse.onsite import function_bodies
+    from putlint.sitefacts import CallSite, Condition, FunctionBody
+
+    source = b"""static void walk(struct inode *inode, int goal, bool remote)
+{
+	if (!remote)
+		return;
+	switch (goal) {
+	case A:
+		drop(inode);
+		break;
+	case B:
+	case C:
+		flush(inode, 0x10, NULL);
+	default:
+		goal = next(inode);
+	}
+	if (d_inode(dn) && ok) {
+		keep(dn);
+	} else {
+		BUG_ON(busy);
+		gone(dn);
+	}
+}
+"""
+    (body,) = function_bodies(source, [1]).values()
+    early = Condition(("not", ("var", "remote")), False, 3)
+    labels = (("sym", "A"), ("sym", "B"), ("sym", "C"))
+    assert body == FunctionBody(
+        ("inode", "goal", "remote"),
+        frozenset({"goal"}),
+        (
+            CallSite(7, 3, "drop", (("var", "inode"),), ("inode",),
+                     (Condition(("case", ("var", "goal"), (("sym", "A"),), False, labels), True, 6), early)),
+            CallSite(11, 3, "flush", (("var", "inode"), ("num", 16), ("num", 0)), ("inode", "0x10", "NULL"),
+                     (Condition(("case", ("var", "goal"), (("sym", "B"), ("sym", "C")), False, labels), True, 10), early)),
+            CallSite(13, 10, "next", (("var", "inode"),), ("inode",),
+                     (Condition(("case", ("var", "goal"), (("sym", "B"), ("sym", "C")), True, labels), True, 12), early),
+                     result="goal"),
+            CallSite(15, 6, "d_inode", (("var", "dn"),), ("dn",), (early,)),
+            CallSite(16, 3, "keep", (("var", "dn"),), ("dn",),
+                     (Condition(("and", ("text", "d_inode(dn)"), ("var", "ok")), True, 15), early)),
+            CallSite(18, 3, "BUG_ON", (("var", "busy"),), ("busy",),
+                     (Condition(("and", ("text", "d_inode(dn)"), ("var", "ok")), False, 15), early)),
+            CallSite(19, 3, "gone", (("var", "dn"),), ("dn",),
+                     (Condition(("var", "busy"), False, 18),
+                      Condition(("and", ("text", "d_inode(dn)"), ("var", "ok")), False, 15), early)),
+        ),
+        (("goal", "next(inode)"),),
+    )
+    assert body.related("goal", "inode") and not body.related("goal", "dn")

@@ -5,6 +5,7 @@ these chains live in (fs, mm, net/ceph, include, kernel, block, lib) to keep CI
 fast; the index is cached under ~/.cache/putlint/test-index between runs."""
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -103,8 +104,48 @@ def test_deferred_puts_stay_quiet(findings):
     assert [f for f in findings if f.function in quiet_functions] == []
     # XFS evicts through destroy_inode -> inodegc, a queued worker: no teardown goes through it.
     assert [f for f in findings if "xfs_fs_destroy_inode" in {hop.function for hop in f.teardown}] == []
-    # ceph_put_cap_refs_async only defers the caps check: its iput must still be found.
-    assert any(f.path == "fs/ceph/caps.c" and f.line == 3383 for f in findings)
+    # ceph_put_cap_refs_async only defers the caps check: its iput is reached, and only
+    # the directory rule, traced up the chain to ceph_inode(req->r_parent), keeps it quiet.
+    assert not any(f.path == "fs/ceph/caps.c" and f.line == 3383 for f in findings)
+    rules = load_rules()
+    messenger = replace(rules.contexts["ceph-messenger"], distinct_objects=())
+    without = replace(rules, contexts={**rules.contexts, "ceph-messenger": messenger}).select(
+        ("final-put-in-ceph-messenger",), ()
+    )
+    run = scan(open_tree(TREE), without, CACHE, ("fs/ceph",), graph_scopes=GRAPH, jobs=2)
+    found = one(run.findings, "final-put-in-ceph-messenger", "fs/ceph/caps.c", 3383)
+    assert [hop.function for hop in found.reach][-4:] == [
+        "ceph_mdsc_release_dir_caps_async", "ceph_put_cap_refs_async", "__ceph_put_cap_refs", "iput"]
+
+
+def test_what_the_put_drops_and_constants_down_the_chain(findings):
+    sites = {(f.context, f.path, f.line) for f in findings}
+    messenger = "ceph-messenger"
+    quiet = {
+        # a caller holds the inode (ceph_handle_caps: ceph_find_inode ... iput)
+        (messenger, "fs/ceph/caps.c", 3513), (messenger, "fs/ceph/caps.c", 3517),
+        # the iterator holds its igrab across the callback; the snap flusher its ihold
+        (messenger, "fs/ceph/mds_client.c", 1964), (messenger, "fs/ceph/caps.c", 1803),
+        # negative dentries: the else of d_really_is_positive, and a spliced-away one
+        (messenger, "fs/ceph/inode.c", 2089), (messenger, "fs/ceph/inode.c", 1543),
+        # directories and never-used inodes
+        (messenger, "fs/ceph/mds_client.c", 1159), (messenger, "fs/ceph/mds_client.c", 1176),
+        (messenger, "fs/ceph/mds_client.c", 1298), (messenger, "fs/ceph/mds_client.c", 3091),
+        (messenger, "fs/ceph/mds_client.c", 1162), (messenger, "fs/ceph/inode.c", 191),
+        (messenger, "fs/ceph/crypto.c", 350), (messenger, "fs/inode.c", 1186),
+        # constants: request_demote(..., false) and xfs_icwalk(mp, XFS_ICWALK_RECLAIM, ...)
+        ("reclaim", "fs/gfs2/glops.c", 591), ("writeback", "fs/gfs2/glops.c", 591),
+        ("reclaim", "fs/xfs/xfs_icache.c", 1499),
+        # an inode kept linked on a live superblock goes back to the LRU
+        ("writeback", "fs/nilfs2/segment.c", 2075),
+    }
+    assert quiet & sites == set()
+    reported = {
+        (messenger, "fs/ceph/caps.c", 4640), (messenger, "fs/ceph/mds_client.c", 1161),
+        (messenger, "fs/ceph/inode.c", 2141), (messenger, "fs/dcache.c", 1629),
+        ("writeback", "fs/ceph/caps.c", 3483),
+    }
+    assert reported <= sites
 
 
 TREE_61 = os.environ.get("PUTLINT_KERNEL_TREE_61")

@@ -28,7 +28,7 @@ def scan_json(tmp_path_factory):
 def test_rule_fixtures_match_their_annotations():
     result = run_rule_tests(FIXTURE, load_rules())
     assert result.missing == () and result.unexpected == () and result.untested == ()
-    assert result.findings == 8
+    assert result.findings == 15
     assert {a.rule for a in result.annotations} == set(load_rules().checks)
 
 
@@ -97,10 +97,41 @@ def test_json_contract(scan_json):
     order = [(f["path"], f["line"], f["col"], f["rule"]) for f in scan_json["findings"]]
     assert order == sorted(order)
     assert len({f["fingerprint"] for f in scan_json["findings"]}) == len(scan_json["findings"])
-    # ihold before the iput (wbfs_balanced, wbfs_held), a dput of an alias found from an
-    # inode the caller holds, an iput below a caller that holds a reference across the call
-    assert scan_json["stats"]["contexts"]["writeback"]["nonfinal_puts"] == 4
+    # ihold/igrab before the iput (wbfs_balanced, wbfs_held, wbfs_found_caller), a dput of
+    # an alias found from an inode the caller holds, puts below a caller that holds a
+    # reference across the call (wbfs_put_inner, wbfs_found_drop)
+    assert scan_json["stats"]["contexts"]["writeback"]["nonfinal_puts"] == 6
     assert scan_json["stats"]["contexts"]["writeback"]["distinct_object_puts"] == 2
+
+
+def test_constants_passed_down_rule_out_calls(scan_json):
+    walk = [f for f in scan_json["findings"] if f["path"] == "fs/walkfs/inode.c"]
+    assert [(f["line"], f["function"]) for f in walk] == [(23, "walk_one"), (43, "walk_reassigned")]
+    (through_default,) = [f for f in walk if f["line"] == 23]
+    assert [(h["function"], h["path"], h["line"], h["via"]) for h in through_default["reach"][3:]] == [
+        ("write_inode", "fs/fs-writeback.c", 16, "call"),
+        ("walk_write_inode", "fs/fs-writeback.c", 10, "(struct super_operations)->write_inode"),
+        ("walk_all", "fs/walkfs/inode.c", 48, "call"),
+        ("walk_one", "fs/walkfs/inode.c", 29, "call"),
+        ("iput", "fs/walkfs/inode.c", 23, "call"),
+    ]
+    # walk_one's `case WALK_DROP:` put, reached only with WALK_FLUSH or remote = false
+    assert scan_json["stats"]["contexts"]["writeback"]["infeasible_puts"] == 1
+    # walk_write_inode, walk_all, walk_local, walk_one: where the constants go
+    assert scan_json["stats"]["contexts"]["writeback"]["tracked_functions"] == 4
+
+
+def test_conditions_at_the_put_site_tell_what_it_drops(scan_json):
+    wbfs = {f["line"] for f in scan_json["findings"] if f["path"] == "fs/wbfs/inode.c"}
+    # dput in the positive branch, dput after d_instantiate, dput of a dentry out of lookup
+    assert {126, 136, 145} <= wbfs
+    # the negative branch, and the in-lookup dentry
+    assert not {131, 151} & wbfs
+    assert scan_json["stats"]["contexts"]["writeback"]["harmless_puts"] == 2
+    ceph = {f["line"] for f in scan_json["findings"] if f["path"] == "fs/ceph/mds_client.c"}
+    # r_parent, parse_longname and S_ISDIR are directories; the else branch may be a file
+    assert ceph == {9, 24, 58, 77}
+    assert scan_json["stats"]["contexts"]["ceph-messenger"]["distinct_object_puts"] == 3
 
 
 def test_fingerprints_survive_line_shifts(tmp_path, scan_json):
@@ -111,7 +142,7 @@ def test_fingerprints_survive_line_shifts(tmp_path, scan_json):
     result = CliRunner().invoke(cli, ["scan", str(tree), "--cache-dir", str(tmp_path / "c"), "-j", "1", "-f", "json"])
     shifted = json.loads(result.stdout)["findings"]
     assert {f["fingerprint"] for f in shifted} == {f["fingerprint"] for f in scan_json["findings"]}
-    assert {f["line"] for f in shifted if f["path"] == "fs/wbfs/inode.c"} == {7, 39, 45, 91, 106}
+    assert {f["line"] for f in shifted if f["path"] == "fs/wbfs/inode.c"} == {7, 39, 45, 91, 106, 127, 137, 146}
 
 
 def test_text_output_and_exit_codes(tmp_path):
@@ -126,7 +157,7 @@ def test_text_output_and_exit_codes(tmp_path):
     )
     assert lines[1].startswith("  reach:    wb_workfn (fs/fs-writeback.c:26) [context entry: writeback worker")
     assert "  teardown: iput (fs/inode.c:19) [put]" in lines
-    assert lines[-1] == "4 finding(s), 1 suppressed"
+    assert lines[-1] == "7 finding(s), 1 suppressed"
     clean = CliRunner().invoke(cli, ["scan", str(FIXTURE), "fs/otherfs", "--cache-dir", cache, "-j", "1"])
     assert clean.exit_code == 0 and clean.stdout == "0 finding(s)\n"
     zero = CliRunner().invoke(cli, ["scan", str(FIXTURE), "--cache-dir", cache, "-j", "1", "--exit-zero"])
@@ -189,3 +220,25 @@ def test_an_input_error_while_indexing_in_the_forked_process_is_reported_like_an
     err = capsys.readouterr().err
     assert err.startswith(f"putlint: error: cannot create cache directory {blocker / 'cache' / 'index'}")
     assert "Traceback" not in err
+
+
+def test_a_context_can_rule_out_calls_it_never_makes(tmp_path):
+    rules = tmp_path / "rules"
+    (rules / "contexts").mkdir(parents=True)
+    (rules / "checks").mkdir()
+    writeback = (Path(__file__).parent.parent / "rules" / "contexts" / "writeback.yaml").read_text()
+    (rules / "contexts" / "wb-cut.yaml").write_text(
+        writeback.replace("id: writeback", "id: wb-cut", 1)
+        + "reach_cuts:\n  - caller: wbfs_writepages\n    callee: wbfs_drop\n    why: a test\n"
+    )
+    (rules / "checks" / "final-put-in-wb-cut.yaml").write_text(
+        "id: final-put-in-wb-cut\ncontext: wb-cut\nputs: [inode]\nseverity: error\nconfidence: high\n"
+        "message: \"$PUT() in $CONTEXT\"\ndescription: the writeback check, with one call ruled out\n"
+    )
+    args = ["scan", str(FIXTURE), "fs/wbfs", "--cache-dir", str(tmp_path / "c"), "-j", "1", "-f", "json", "--rules", str(rules)]
+    findings = json.loads(CliRunner().invoke(cli, args).stdout)["findings"]
+    def lines(rule):
+        return {f["line"] for f in findings if f["rule"] == rule and f["put"] == "iput"}
+    assert lines("final-put-in-writeback") == {6, 44, 90}
+    # wbfs_drop's put (line 6) is reached only from wbfs_writepages
+    assert lines("final-put-in-wb-cut") == {44, 90}

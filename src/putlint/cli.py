@@ -261,7 +261,8 @@ def rules_show(rule_id, rules_dirs) -> None:
             f"never: {c.caller} -> {c.callee}" + (f" ({c.subsystem})" if c.subsystem else "") + f": {c.why}"
             for c in context.teardown_cuts
         ),
-        *(f"another object: put of a local from {d.origin}: {d.why}" for d in context.distinct_objects),
+        *(f"another object: {_distinct_text(d)}: {d.why}" for d in context.distinct_objects),
+        *(f"never in this context: {c.caller} -> {c.callee}: {c.why}" for c in context.reach_cuts),
         "puts: " + ", ".join(f for put in check.puts for f in ruleset.puts[put].functions),
         *(
             f"not final: {put}({r.function}(...)): {r.why}"
@@ -269,9 +270,33 @@ def rules_show(rule_id, rules_dirs) -> None:
             for put in ruleset.puts[put_id].functions[:1]
             for r in ruleset.puts[put_id].nonfinal_if_from
         ),
+        *(
+            f"not final: a caller on the chain calls {'/'.join(b.take)} before and {'/'.join(b.drop)} after: {b.why}"
+            for put_id in check.puts
+            for b in ruleset.puts[put_id].held_across_by
+        ),
+        *(
+            f"harmless: {put}() when {r.condition.replace('$ARG', 'x')} is known at the put: {r.why}"
+            for put_id in check.puts
+            for put in ruleset.puts[put_id].functions[:1]
+            for r in ruleset.puts[put_id].harmless_when
+        ),
         *(f"see {reference}" for reference in (*check.references, *context.references)),
     ]
     click.echo("\n".join(lines))
+
+
+def _distinct_text(distinct) -> str:
+    parts = []
+    if distinct.function:
+        parts.append(f"in {distinct.function}")
+    if distinct.argument:
+        parts.append(f"of {distinct.argument}")
+    if distinct.origin:
+        parts.append(f"of a local from {distinct.origin}")
+    if distinct.condition:
+        parts.append(f"when {distinct.condition.replace('$ARG', 'x')} is known")
+    return "put " + ", ".join(parts)
 
 
 @cli.command("test-rules", epilog=EXIT_CODES_HELP)

@@ -47,6 +47,22 @@ class Finding:
 
 
 def fingerprint(finding: Finding) -> str:
-    """Stable across line shifts: rule and the function names of both chains."""
+    """Stable across line shifts: rule and the function names of both chains
+    (see `number_repeats` for two puts with the same chains)."""
     names = [finding.rule, *(hop.function for hop in finding.reach), "|", *(hop.function for hop in finding.teardown)]
     return hashlib.sha1("\0".join(names).encode()).hexdigest()[:16]
+
+
+def number_repeats(findings: list[Finding]) -> list[Finding]:
+    """Sorted findings with the second and later of those whose chains name the
+    same functions (two puts in one function) told apart by their order."""
+    seen: dict[str, int] = {}
+    result = []
+    for finding in findings:
+        count = seen.get(finding.fingerprint, 0)
+        seen[finding.fingerprint] = count + 1
+        if count:
+            again = hashlib.sha1(f"{finding.fingerprint}#{count}".encode()).hexdigest()[:16]
+            finding = replace(finding, fingerprint=again)
+        result.append(finding)
+    return result

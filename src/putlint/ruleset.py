@@ -53,11 +53,18 @@ class TeardownCut:
 
 @dataclass(frozen=True, slots=True)
 class DistinctObject:
-    """A put of a local variable last assigned from a function matching
-    `origin` drops another object than the one the context holds."""
+    """A put that drops another object than the ones the context waits on, told
+    by all of those given of: `origin`, a regular expression on the function
+    whose result the put's local argument last came from; `argument`, one on
+    the argument's text (`req->r_parent`); `function`, the function making the
+    put; `condition`, a condition known at the put site (`S_ISDIR($ARG->i_mode)`,
+    see `paths.known_at`)."""
 
-    origin: str  # regular expression on the function name
     why: str
+    origin: str = ""
+    argument: str = ""
+    function: str = ""
+    condition: str = ""
     except_subsystems: tuple[str, ...] = ()  # where it does not hold (see graph.subsystem_of)
 
 
@@ -73,6 +80,7 @@ class Context:
     source: str
     teardown_cuts: tuple[TeardownCut, ...] = ()
     distinct_objects: tuple[DistinctObject, ...] = ()
+    reach_cuts: tuple[CutEdge, ...] = ()  # calls this context never makes, though others may
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +92,38 @@ class Put:
     description: str
     source: str
     nonfinal_if_from: tuple[FunctionReason, ...] = ()  # the put's argument came from one of these
+    held_across_by: tuple[Bracket, ...] = ()  # a reference a caller on the chain holds across the call
+    harmless_when: tuple[ConditionReason, ...] = ()  # known at the put site: it tears nothing down
+    harmless_unless_after: tuple[str, ...] = ()  # calls on the argument that undo what a condition said
+    harmless_unless_null_from: tuple[str, ...] = ()  # of those, the ones that undo it only when they return NULL
+    nonfinal_if_argument: tuple[ArgumentReason, ...] = ()  # the object, as the chain passes it down
+
+
+@dataclass(frozen=True, slots=True)
+class ArgumentReason:
+    """A regular expression on the put's argument, or on what a caller on the
+    chain passed for it (`d_inode(req->r_dentry)`)."""
+
+    argument: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bracket:
+    """A caller on the chain calls one of `take` before the call that leads to
+    the put and one of `drop` after it: it holds a reference across the put."""
+
+    take: tuple[str, ...]
+    drop: tuple[str, ...]
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionReason:
+    """A condition on the put's argument `$ARG`, C syntax: `!d_inode($ARG)`."""
+
+    condition: str
+    why: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +276,17 @@ def _id_matches_file(mapping: _Mapping, rule_id: str, stem: str) -> None:
 
 def _context(mapping: _Mapping, stem: str) -> Context:
     mapping.check_keys(
-        {"id", "description", "entries", "waits", "nofs_scope", "references", "teardown_cuts", "distinct_objects"}
+        {
+            "id",
+            "description",
+            "entries",
+            "waits",
+            "nofs_scope",
+            "references",
+            "teardown_cuts",
+            "distinct_objects",
+            "reach_cuts",
+        }
     )
     rule_id = _identifier(mapping, "id")
     _id_matches_file(mapping, rule_id, stem)
@@ -277,14 +327,21 @@ def _context(mapping: _Mapping, stem: str) -> Context:
             TeardownCut(item.text("caller"), item.text("callee"), item.text("subsystem", required=False), item.text("why"))
         )
     distinct = []
+    kinds = ("origin", "argument", "function", "condition")
     for item in mapping.mappings("distinct_objects"):
-        item.check_keys({"origin", "why", "except_subsystems"})
-        origin = item.text("origin")
-        try:
-            re.compile(origin)
-        except re.error as error:
-            raise item.error(item.key_lines["origin"], f"origin is not a regular expression: {error}") from None
-        distinct.append(DistinctObject(origin, item.text("why"), item.words("except_subsystems")))
+        item.check_keys({*kinds, "why", "except_subsystems"})
+        given = {kind: item.text(kind, required=False) for kind in kinds}
+        if not any(given.values()):
+            raise item.error(item.line, "a distinct object names one or more of 'origin', 'argument', 'function', 'condition'")
+        for kind in ("origin", "argument"):
+            if given[kind]:
+                try:
+                    re.compile(given[kind])
+                except re.error as error:
+                    raise item.error(item.key_lines[kind], f"{kind} is not a regular expression: {error}") from None
+        if given["condition"]:
+            _check_condition(item, "condition", given["condition"])
+        distinct.append(DistinctObject(item.text("why"), **given, except_subsystems=item.words("except_subsystems")))
     return Context(
         rule_id,
         mapping.text("description"),
@@ -296,13 +353,36 @@ def _context(mapping: _Mapping, stem: str) -> Context:
         mapping.source,
         tuple(cuts),
         tuple(distinct),
+        tuple(_cut_edges(mapping, "reach_cuts")),
     )
 
 
 def _put(mapping: _Mapping, stem: str) -> Put:
-    mapping.check_keys({"id", "object", "functions", "nonfinal_if_preceded_by", "nonfinal_if_from", "description"})
+    mapping.check_keys(
+        {
+            "id",
+            "object",
+            "functions",
+            "nonfinal_if_preceded_by",
+            "nonfinal_if_from",
+            "held_across_by",
+            "harmless_when",
+            "harmless_unless_after",
+            "harmless_unless_null_from",
+            "nonfinal_if_argument",
+            "description",
+        }
+    )
     rule_id = _identifier(mapping, "id")
     _id_matches_file(mapping, rule_id, stem)
+    brackets = []
+    for item in mapping.mappings("held_across_by"):
+        item.check_keys({"take", "drop", "why"})
+        brackets.append(Bracket(item.words("take", required=True), item.words("drop", required=True), item.text("why")))
+    harmless = []
+    for item in mapping.mappings("harmless_when"):
+        item.check_keys({"condition", "why"})
+        harmless.append(ConditionReason(_check_condition(item, "condition", item.text("condition")), item.text("why")))
     return Put(
         rule_id,
         mapping.text("object"),
@@ -311,7 +391,31 @@ def _put(mapping: _Mapping, stem: str) -> Put:
         mapping.text("description"),
         mapping.source,
         tuple(_functions_with_reasons(mapping, "nonfinal_if_from")),
+        tuple(brackets),
+        tuple(harmless),
+        mapping.words("harmless_unless_after"),
+        mapping.words("harmless_unless_null_from"),
+        tuple(_arguments_with_reasons(mapping, "nonfinal_if_argument")),
     )
+
+
+def _arguments_with_reasons(mapping: _Mapping, key: str) -> list[ArgumentReason]:
+    found = []
+    for item in mapping.mappings(key):
+        item.check_keys({"argument", "why"})
+        argument = item.text("argument")
+        try:
+            re.compile(argument)
+        except re.error as error:
+            raise item.error(item.key_lines["argument"], f"argument is not a regular expression: {error}") from None
+        found.append(ArgumentReason(argument, item.text("why")))
+    return found
+
+
+def _check_condition(item: _Mapping, key: str, condition: str) -> str:
+    if "$ARG" not in condition or condition.count("(") != condition.count(")"):
+        raise item.error(item.key_lines[key], f"{key} {condition!r} must be a C condition on $ARG")
+    return condition
 
 
 def _check(mapping: _Mapping, stem: str) -> Check:
@@ -343,6 +447,14 @@ def _check(mapping: _Mapping, stem: str) -> Check:
     )
 
 
+def _cut_edges(mapping: _Mapping, key: str) -> list[CutEdge]:
+    cuts = []
+    for item in mapping.mappings(key):
+        item.check_keys({"caller", "callee", "why"})
+        cuts.append(CutEdge(item.text("caller"), item.text("callee"), item.text("why")))
+    return cuts
+
+
 def _functions_with_reasons(mapping: _Mapping, key: str) -> list[FunctionReason]:
     found = []
     for item in mapping.mappings(key):
@@ -354,10 +466,7 @@ def _functions_with_reasons(mapping: _Mapping, key: str) -> list[FunctionReason]
 def _deferrals(mapping: _Mapping) -> tuple[list[FunctionReason], list[CutEdge], list[str], list[FunctionReason], Limits | None]:
     mapping.check_keys({"deferrals", "cut_edges", "callbacks", "opaque", "limits"})
     deferrals = _functions_with_reasons(mapping, "deferrals")
-    cuts = []
-    for item in mapping.mappings("cut_edges"):
-        item.check_keys({"caller", "callee", "why"})
-        cuts.append(CutEdge(item.text("caller"), item.text("callee"), item.text("why")))
+    cuts = _cut_edges(mapping, "cut_edges")
     limits = None
     if "limits" in mapping.items:
         node = mapping.items["limits"]

@@ -15,10 +15,11 @@ import os
 import re
 from collections import deque
 from dataclasses import dataclass, field
+from operator import itemgetter
 
-from . import facts
+from . import facts, paths
 from .facts import PutArgument
-from .findings import Finding, Hop
+from .findings import Finding, Hop, number_repeats
 from .graph import (
     CALLBACK,
     MEMBER,
@@ -29,7 +30,8 @@ from .graph import (
     Program,
     subsystem_of,
 )
-from .parse import put_arguments
+from . import sitefacts as facts_on_site
+from .parse.onsite import BodyReader, put_arguments
 from .ruleset import Check, Context, RuleSet
 
 
@@ -40,6 +42,9 @@ class ContextStats:
     put_sites: int = 0
     nonfinal: int = 0
     distinct_objects: int = 0
+    harmless_puts: int = 0
+    infeasible_puts: int = 0  # every chain to them is ruled out by a constant passed down it
+    tracked_functions: int = 0  # functions searched with the constants their callers pass
     findings: int = 0
     depth_cut: int = 0
     fanout_cuts: list[Cut] = field(default_factory=list)
@@ -60,7 +65,7 @@ class Dependencies:
 
 @dataclass(frozen=True, slots=True)
 class _PutSite:
-    state: tuple[int, str]  # (function making the put, subsystem of the path)
+    state: tuple  # (function making the put, subsystem of the path, constants it was called with)
     edge: Edge
 
     @property
@@ -86,6 +91,12 @@ class ContextResult:
     stats: ContextStats
     dependencies: Dependencies
 
+
+_FIRST = itemgetter(0)
+
+# A chain ruled out by constants makes their functions tracked, and the search
+# runs again; each round tracks more, so this bounds the rounds, not the result.
+_ROUNDS = 6
 
 # What forked workers search: set just before the fork, inherited, never pickled.
 _FORKED: tuple | None = None
@@ -164,7 +175,19 @@ class Search:
         self.cut_edges = frozenset((c.caller, c.callee) for c in rules.cut_edges)
         self._edges_cache: dict[tuple[int, str], list[Edge]] = {}
         self._teardowns: dict[tuple[str, str, str], tuple[Hop, ...] | None] = {}
+        self._readers: dict[str, BodyReader | None] = {}
         self.stats: dict[str, ContextStats] = {}
+
+    def _body(self, function: int) -> facts_on_site.FunctionBody | None:
+        """What is known at the calls of `function` (read from its source)."""
+        if self.sources is None:
+            return None
+        path = self.program.path_of(function)
+        if path not in self._readers:
+            source = self.sources(path)
+            self._readers[path] = BodyReader(source) if source else None
+        reader = self._readers[path]
+        return reader.body(self.program.func_line[function]) if reader is not None else None
 
     def _edges(self, function: int, affinity: str, stats: ContextStats) -> list[Edge]:
         stats.expanded.add(function)
@@ -201,13 +224,18 @@ class Search:
                 ops.extend((f, why) for f in self.program.ops_targets(struct_type, field_name))
         return direct, ops
 
-    def reach(self, context: Context, put_names: frozenset[str]) -> tuple[dict, dict, list[_PutSite]]:
-        """Breadth-first search from the entries; states are (function, subsystem).
+    def reach(
+        self, context: Context, put_names: frozenset[str], tracked: frozenset[int] = frozenset()
+    ) -> tuple[dict, dict, list[_PutSite]]:
+        """Breadth-first search from the entries; states are (function,
+        subsystem, constants).
 
         The subsystem is the first non-generic one the path entered (an ops
         entry starts in its own): ops calls on the way prefer that subsystem's
         targets, so a ceph path through generic code comes back to ceph's
-        methods instead of every filesystem's.
+        methods instead of every filesystem's. Functions in `tracked` carry the
+        constants their caller passes them (sorted (parameter, value) pairs),
+        and a call those constants rule out is not followed.
         """
         program = self.program
         stats = self.stats.setdefault(context.id, ContextStats())
@@ -216,6 +244,7 @@ class Search:
         limit = self.rules.limits.reach_depth
         # Waits and opaque primitives (schedule, printk) run nothing of this context's callers.
         stop = self.opaque | {w.function for w in context.waits if w.function}
+        never = {(c.caller, c.callee) for c in context.reach_cuts}
         parent: dict[tuple[int, str], tuple[tuple[int, str], Edge] | None] = {}
         entry_why: dict[tuple[int, str], str] = {}
         sites: list[_PutSite] = []
@@ -223,15 +252,22 @@ class Search:
         for seeds in (direct, ops):
             queue: deque[tuple[tuple[int, str], int]] = deque()
             for function, why in sorted(seeds):
-                state = (function, program.subsystem(function))
+                state = (function, program.subsystem(function), ())
                 if state not in parent:
                     parent[state] = None
                     entry_why[state] = why
                     queue.append((state, 0))
             while queue:
                 state, depth = queue.popleft()
-                function, subsystem = state
+                function, subsystem, constants = state
+                body = self._body(function) if function in tracked else None
+                bindings = dict(constants)
                 for edge in self._edges(function, subsystem, stats):
+                    site = body.call_at(edge.line, edge.col) if body is not None else None
+                    if site is not None and paths.contradiction(site, bindings) is not None:
+                        continue
+                    if never and (program.func_name[function], edge.callee) in never:
+                        continue
                     if edge.callee in put_names:
                         key = (function, edge.line, edge.col)
                         if key not in seen_sites:
@@ -240,7 +276,12 @@ class Search:
                         continue
                     if edge.target < 0 or edge.callee in stop or program.func_name[edge.target] in stop:
                         continue
-                    next_state = (edge.target, subsystem or program.subsystem(edge.target))
+                    passed = ()
+                    if site is not None and edge.target in tracked and edge.kind != CALLBACK:
+                        callee = self._body(edge.target)
+                        if callee is not None:
+                            passed = tuple(sorted(paths.callee_bindings(site, callee, bindings).items(), key=_FIRST))
+                    next_state = (edge.target, subsystem or program.subsystem(edge.target), passed)
                     if next_state in parent:
                         continue
                     if depth + 1 > limit:
@@ -248,7 +289,7 @@ class Search:
                         continue
                     parent[next_state] = (state, edge)
                     queue.append((next_state, depth + 1))
-        stats.reached = len({function for function, _ in parent})
+        stats.reached = len({state[0] for state in parent})
         stats.put_sites = len(sites)
         return parent, entry_why, sites
 
@@ -381,34 +422,29 @@ class Search:
             if contexts is None or check.context in contexts:
                 by_context.setdefault(check.context, []).append(check)
         for context_id in sorted(by_context):
-            context = self.rules.contexts[context_id]
-            checks = by_context[context_id]
-            put_rule_of = {}
-            for check in checks:
-                for put_id in check.puts:
-                    for name in self.rules.puts[put_id].functions:
-                        put_rule_of.setdefault(name, self.rules.puts[put_id])
-            parent, entry_why, sites = self.reach(context, frozenset(put_rule_of))
-            stats = self.stats[context_id]
+            findings.extend(self._context_findings(self.rules.contexts[context_id], by_context[context_id], in_scope))
+        return number_repeats(sorted(findings, key=Finding.sort_key))
+
+    def _context_findings(self, context: Context, checks: list[Check], in_scope) -> list[Finding]:
+        put_rule_of = {}
+        for check in checks:
+            for put_id in check.puts:
+                for name in self.rules.puts[put_id].functions:
+                    put_rule_of.setdefault(name, self.rules.puts[put_id])
+        tracked: set[int] = set()
+        refuted_sites: set[tuple[int, int, int]] = set()
+        for round_number in range(_ROUNDS):
+            before = self.stats.get(context.id, ContextStats())
+            self.stats[context.id] = stats = ContextStats(fanout_cuts=before.fanout_cuts, expanded=before.expanded)
+            parent, entry_why, sites = self.reach(context, frozenset(put_rule_of), frozenset(tracked))
+            reported = []
+            ruled_out: set[int] = set()
             for site in sites:
                 path = self.program.path_of(site.function)
                 if not in_scope(path):
                     continue
                 put_rule = put_rule_of[site.edge.callee]
-                if self._nonfinal(site, put_rule.nonfinal_if_preceded_by) or self._held_by_a_caller(
-                    parent, site, put_rule.nonfinal_if_preceded_by, put_rule.functions
-                ):
-                    stats.nonfinal += 1
-                    continue
-                origin = self._origin(path, site, sites) if put_rule.nonfinal_if_from or context.distinct_objects else ""
-                if origin and origin in {r.function for r in put_rule.nonfinal_if_from}:
-                    stats.nonfinal += 1
-                    continue
-                if origin and any(
-                    re.fullmatch(d.origin, origin) and subsystem_of(path) not in d.except_subsystems
-                    for d in context.distinct_objects
-                ):
-                    stats.distinct_objects += 1
+                if not self._may_wait(context, put_rule, site, path, parent, sites, stats):
                     continue
                 # The object belongs to the put's subsystem, or for generic code
                 # (fs/dcache.c) to the subsystem the path came from.
@@ -416,19 +452,145 @@ class Search:
                 teardown = self.teardown(site.edge.callee, owner, context, self.program.func_file[site.function])
                 if teardown is None:
                     continue
-                reach = self.reach_chain(parent, entry_why, site)
-                for check in checks:
-                    if put_rule.id not in check.puts:
-                        continue
+                segment = self._ruled_out_segment(parent, site)
+                if segment and not segment <= tracked and round_number + 1 < _ROUNDS:
+                    ruled_out |= segment
+                    refuted_sites.add((site.function, site.edge.line, site.edge.col))
+                    continue
+                reported.append((site, put_rule, path, teardown))
+            if not ruled_out:
+                break
+            tracked |= ruled_out
+        stats.tracked_functions = len(tracked)
+        findings = []
+        for site, put_rule, path, teardown in reported:
+            refuted_sites.discard((site.function, site.edge.line, site.edge.col))
+            reach = self.reach_chain(parent, entry_why, site)
+            for check in checks:
+                if put_rule.id in check.puts:
                     findings.append(self._finding(check, context, put_rule.object, site, path, reach, teardown))
                     stats.findings += 1
-        return sorted(findings, key=Finding.sort_key)
+        stats.infeasible_puts = len(refuted_sites)
+        return findings
 
-    def _origin(self, path: str, site: _PutSite, sites: list[_PutSite]) -> str:
-        """Where the put's argument came from (see `parse.put_arguments`), "" when
-        unknown; a file is parsed once, for all its put sites."""
+    def _may_wait(self, context: Context, put_rule, site: _PutSite, path: str, parent, sites, stats) -> bool:
+        """Whether the put at `site` may drop the last reference to an object
+        the context waits on; counts why not in `stats`."""
+        brackets = ((put_rule.nonfinal_if_preceded_by, put_rule.functions),) + tuple(
+            (b.take, b.drop) for b in put_rule.held_across_by
+        )
+        if self._nonfinal(site, put_rule.nonfinal_if_preceded_by) or any(
+            self._held_by_a_caller(parent, site, take, drop) for take, drop in brackets
+        ):
+            stats.nonfinal += 1
+            return False
+        needs_argument = (
+            put_rule.nonfinal_if_from or put_rule.nonfinal_if_argument or put_rule.harmless_when or context.distinct_objects
+        )
+        argument = self._argument(path, site, sites) if needs_argument else None
+        if argument is None:
+            return True
+        if argument.origin and argument.origin in {r.function for r in put_rule.nonfinal_if_from}:
+            stats.nonfinal += 1
+            return False
+        passed = self._passed_down(parent, site, argument.argument)
+        if any(re.fullmatch(r.argument, text) for r in put_rule.nonfinal_if_argument for text in passed):
+            stats.nonfinal += 1
+            return False
+        body = self._body(site.function) if put_rule.harmless_when or context.distinct_objects else None
+        call = body.call_at(site.edge.line, site.edge.col) if body is not None else None
+        if call is not None and paths.known_at(
+            call,
+            body,
+            put_rule.harmless_when,
+            argument.argument,
+            frozenset(put_rule.harmless_unless_after),
+            frozenset(put_rule.harmless_unless_null_from),
+        ):
+            stats.harmless_puts += 1
+            return False
+        function = self.program.func_name[site.function]
+        subsystem = subsystem_of(path)
+        for distinct in context.distinct_objects:
+            if subsystem in distinct.except_subsystems:
+                continue
+            if (
+                (not distinct.origin or re.fullmatch(distinct.origin, argument.origin))
+                and (not distinct.argument or any(re.fullmatch(distinct.argument, text) for text in passed))
+                and (not distinct.function or distinct.function == function)
+                and (
+                    not distinct.condition
+                    or (call is not None and paths.known_at(call, body, (distinct,), argument.argument, frozenset()))
+                )
+            ):
+                stats.distinct_objects += 1
+                return False
+        return True
+
+    def _passed_down(self, parent, site: _PutSite, argument: str) -> list[str]:
+        """The put's argument, and what each caller up the chain passed for it
+        while it is (or is made from) a parameter; each also spelled out
+        through the function's single assignments (`dinode` ->
+        `d_inode(req->r_dentry)`)."""
+        texts = [argument]
+        state = site.state
+        current = argument
+        while True:
+            body = self._body(state[0])
+            if body is None:
+                break
+            spelled = body.spelled_out(current)
+            if spelled != current:
+                texts.append(spelled)
+            index = next((i for i, p in enumerate(body.parameters) if p and body.related(current, p)), None)
+            link = parent.get(state)
+            if index is None or link is None:
+                break
+            state, edge = link
+            caller = self._body(state[0])
+            call = caller.call_at(edge.line, edge.col) if caller is not None and edge.kind != CALLBACK else None
+            if call is None or index >= len(call.argument_texts):
+                break
+            current = call.argument_texts[index]
+            texts.append(current)
+        return texts
+
+    def _ruled_out_segment(self, parent, site: _PutSite) -> frozenset[int]:
+        """The functions from where a constant enters the chain to `site` down
+        to the call it rules out, or nothing when the chain is possible."""
         if self.sources is None:
-            return ""
+            return frozenset()
+        steps = [(site.state[0], site.edge)]
+        state = site.state
+        while parent[state] is not None:
+            state, edge = parent[state]
+            steps.append((state[0], edge))
+        steps.reverse()
+        bindings: dict = {}
+        since = 0  # the step where the current constants entered
+        for index, (function, edge) in enumerate(steps):
+            body = self._body(function)
+            call = body.call_at(edge.line, edge.col) if body is not None else None
+            if call is None:
+                bindings = {}
+                continue
+            if paths.contradiction(call, bindings) is not None:
+                return frozenset(f for f, _ in steps[since : index + 1])
+            if index + 1 == len(steps) or edge.kind == CALLBACK:
+                bindings = {}
+                continue
+            callee = self._body(steps[index + 1][0])
+            passed = paths.callee_bindings(call, callee, bindings) if callee is not None else {}
+            if passed and not bindings:
+                since = index
+            bindings = passed
+        return frozenset()
+
+    def _argument(self, path: str, site: _PutSite, sites: list[_PutSite]) -> PutArgument | None:
+        """What the put drops and where it came from (see `put_arguments`), None
+        when unknown; a file is parsed once, for all its put sites."""
+        if self.sources is None:
+            return None
         arguments = self._arguments.get(path)
         if arguments is None:
             source = self.sources(path)
@@ -436,24 +598,62 @@ class Search:
                 {(s.edge.line, s.edge.col) for s in sites if self.program.path_of(s.function) == path}
             )
             arguments = self._arguments[path] = put_arguments(source, positions) if source else {}
-        found = arguments.get((site.edge.line, site.edge.col))
-        return found.origin if found is not None else ""
+        return arguments.get((site.edge.line, site.edge.col))
 
     def _held_by_a_caller(self, parent, site: _PutSite, takers: tuple[str, ...], puts: tuple[str, ...]) -> bool:
-        """A function on the reach chain takes a reference before the call that
-        leads to the put and drops one after it (`ihold(inode); f(inode);
-        iput(inode);`): the put below is not the last."""
+        """A function on the reach chain takes a reference on an object before
+        the call that leads to the put, passes it to that call, and drops it
+        after (`ihold(inode); f(inode); iput(inode);`): the put below is not
+        the last. For a callback, the function it was passed to counts as that
+        caller when it does the same around a call (`inode = igrab(...)` ...
+        `cb(inode, arg)` ... `iput(inode)`). Without sources, any take before
+        and put after the call counts."""
         if not takers:
             return False
         state = site.state
         while parent.get(state) is not None:
             state, edge = parent[state]
-            position = (edge.line, edge.col)
-            rows = self.program.calls_of(state[0])
-            if any(r[1] in takers and (r[2], r[3]) < position for r in rows) and any(
-                r[1] in puts and (r[2], r[3]) > position for r in rows
+            if self._brackets(state[0], (edge.line, edge.col), takers, puts):
+                return True
+            if edge.kind == CALLBACK and any(
+                self._brackets(runner, None, takers, puts)
+                for runner in self.program.resolve_name(edge.via, self.program.func_file[state[0]])
             ):
                 return True
+        return False
+
+    def _brackets(self, function: int, position, takers, puts) -> bool:
+        """Whether `function` holds a reference across the call at `position`
+        (any call, when None)."""
+        body = self._body(function)
+        if body is None:
+            rows = self.program.calls_of(function)
+            taken = [(r[2], r[3]) for r in rows if r[1] in takers and (position is None or (r[2], r[3]) < position)]
+            after = position or min(taken, default=None)
+            return bool(taken) and any(r[1] in puts and (r[2], r[3]) > after for r in rows)
+        for take in body.calls:
+            if take.callee not in takers:
+                continue
+            held = take.result or (take.argument_texts[0] if take.argument_texts else "")
+            start = (take.line, take.col)
+            if not held or (position is not None and start >= position):
+                continue
+            for call in body.calls:
+                middle = (call.line, call.col)
+                if middle <= start or (position is not None and middle != position):
+                    continue
+                if call.callee in takers or call.callee in puts:
+                    continue
+                if not any(body.related(held, passed) for passed in call.argument_texts):
+                    continue
+                if any(
+                    drop.callee in puts
+                    and (drop.line, drop.col) > middle
+                    and drop.argument_texts
+                    and body.related(held, drop.argument_texts[0])
+                    for drop in body.calls
+                ):
+                    return True
         return False
 
     def _nonfinal(self, site: _PutSite, takers: tuple[str, ...]) -> bool:

@@ -42,7 +42,7 @@ def extractor_fingerprint() -> str:
     """Changes whenever the extraction code or query changes: facts must be redone."""
     digest = hashlib.sha1(str(SCHEMA_VERSION).encode())
     package = resources.files("putlint")
-    for name in ("parse.py", "cnames.py", "facts.py", "tree.py", "queries/facts.scm"):
+    for name in ("parse/__init__.py", "cnames.py", "facts.py", "tree.py", "queries/facts.scm"):
         digest.update(package.joinpath(name).read_bytes())
     return digest.hexdigest()[:16]
 

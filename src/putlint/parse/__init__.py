@@ -15,8 +15,8 @@ from importlib import resources
 import tree_sitter
 import tree_sitter_c
 
-from . import facts
-from .cnames import QUEUEING_APIS, REGISTRATION_APIS, is_constant_name, syscall_name
+from .. import facts
+from ..cnames import QUEUEING_APIS, REGISTRATION_APIS, is_constant_name, syscall_name
 
 LANGUAGE = tree_sitter.Language(tree_sitter_c.language())
 
@@ -26,7 +26,6 @@ def _load_query(name: str) -> tree_sitter.Query:
 
 
 FACTS_QUERY = _load_query("facts.scm")
-ORIGINS_QUERY = _load_query("origins.scm")
 _PARSER = tree_sitter.Parser(LANGUAGE)
 
 _DECLARE_ARGS = re.compile(rb"\(\s*(\w+)\s*,\s*&?\s*(\w+)")
@@ -46,45 +45,6 @@ def extract_rows(source: bytes) -> tuple:
     """Facts of one file as plain row tuples, in `facts.FACT_KINDS` order."""
     tree = _PARSER.parse(source)
     return _Extraction(source, tree.root_node).run()
-
-
-def put_arguments(source: bytes, sites) -> dict[tuple[int, int], facts.PutArgument]:
-    """What the calls at `sites` ((line, col) of the callee name, 1-based) take as
-    their first argument, and where a local argument's value came from: the
-    last `x = f(...)`, `T *x = f(...)` or `f(..., &x)` before the call."""
-    root = _PARSER.parse(source).root_node
-    result = {}
-    for line, col in sites:
-        name = root.descendant_for_point_range((line - 1, col - 1), (line - 1, col - 1))
-        call = name.parent if name is not None else None
-        if call is None or call.type != "call_expression":
-            continue
-        arguments = call.child_by_field_name("arguments")
-        first = arguments.named_child(0) if arguments is not None and arguments.named_child_count else None
-        if first is None:
-            continue
-        result[(line, col)] = facts.PutArgument(_compact(first), _origin(first, call))
-    return result
-
-
-def _origin(argument, call) -> str:
-    if argument.type != "identifier":
-        return ""
-    function = call.parent
-    while function is not None and function.type != "function_definition":
-        function = function.parent
-    if function is None:
-        return ""
-    cursor = tree_sitter.QueryCursor(ORIGINS_QUERY)
-    cursor.set_byte_range(function.start_byte, call.start_byte)
-    wanted = argument.text
-    last = (-1, "")
-    for _pattern, match in cursor.matches(function):
-        (name,) = match["name"]
-        (source,) = match["source"]
-        if name.text == wanted and name.end_byte <= call.start_byte and name.start_byte > last[0]:
-            last = (name.start_byte, _text(source))
-    return last[1]
 
 
 def _text(node) -> str:

@@ -1,0 +1,299 @@
+"""Readings taken on demand, at the few sites a search finds, never indexed:
+what a put drops and where it came from, and what is known at the calls of a
+function on a chain (its arguments, the conditions that decide whether it
+runs). Part of the parse module; kept out of the extractor's fingerprint, so
+changing it does not reindex a tree."""
+
+from __future__ import annotations
+
+import tree_sitter
+
+from .. import facts
+from ..cnames import is_constant_name
+from ..sitefacts import CallSite, Condition, FunctionBody
+from . import _PARSER, _compact, _declared_name, _load_query, _text
+
+ORIGINS_QUERY = _load_query("origins.scm")
+BODY_QUERY = _load_query("body.scm")
+
+_EXITS = frozenset({"return_statement", "goto_statement", "break_statement", "continue_statement"})
+_COMPARISONS = {"&&": "and", "||": "or", "==": "eq", "!=": "ne"}
+# An assertion stops the kernel when its condition holds.
+_ASSERTIONS = frozenset({"BUG_ON"})
+
+
+def put_arguments(source: bytes, sites) -> dict[tuple[int, int], facts.PutArgument]:
+    """What the calls at `sites` ((line, col) of the callee name, 1-based) take as
+    their first argument, and where a local argument's value came from: the
+    last `x = f(...)`, `T *x = f(...)` or `f(..., &x)` before the call."""
+    root = _PARSER.parse(source).root_node
+    result = {}
+    for line, col in sites:
+        name = root.descendant_for_point_range((line - 1, col - 1), (line - 1, col - 1))
+        call = name.parent if name is not None else None
+        if call is None or call.type != "call_expression":
+            continue
+        arguments = call.child_by_field_name("arguments")
+        first = arguments.named_child(0) if arguments is not None and arguments.named_child_count else None
+        if first is None:
+            continue
+        result[(line, col)] = facts.PutArgument(_compact(first), _origin(first, call))
+    return result
+
+
+def _origin(argument, call) -> str:
+    if argument.type != "identifier":
+        return ""
+    function = call.parent
+    while function is not None and function.type != "function_definition":
+        function = function.parent
+    if function is None:
+        return ""
+    cursor = tree_sitter.QueryCursor(ORIGINS_QUERY)
+    cursor.set_byte_range(function.start_byte, call.start_byte)
+    wanted = argument.text
+    last = (-1, "")
+    for _pattern, match in cursor.matches(function):
+        (name,) = match["name"]
+        (source,) = match["source"]
+        if name.text == wanted and name.end_byte <= call.start_byte and name.start_byte > last[0]:
+            last = (name.start_byte, _text(source))
+    return last[1]
+
+
+def function_bodies(source: bytes, lines) -> dict[int, FunctionBody]:
+    """The `FunctionBody` of each function definition that starts on one of
+    `lines` (1-based); a line with no definition is left out."""
+    reader = BodyReader(source)
+    result = {}
+    for line in lines:
+        body = reader.body(line)
+        if body is not None:
+            result[line] = body
+    return result
+
+
+class BodyReader:
+    """One file parsed once, read function by function as a search needs them."""
+
+    def __init__(self, source: bytes):
+        self.root = _PARSER.parse(source).root_node
+        self._bodies: dict[int, FunctionBody | None] = {}
+
+    def body(self, line: int) -> FunctionBody | None:
+        if line not in self._bodies:
+            node = self.root.descendant_for_point_range((line - 1, 0), (line - 1, 0))
+            while node is not None and node.type != "function_definition":
+                node = node.parent
+            if node is None:
+                # The line may start with whitespace or a comment before the definition.
+                node = _definition_on_line(self.root, line)
+            found = node is not None and node.start_point[0] == line - 1
+            self._bodies[line] = _Body(node).read() if found else None
+        return self._bodies[line]
+
+
+def _definition_on_line(root, line: int):
+    for node in root.named_children:
+        if node.start_point[0] > line - 1:
+            break
+        if node.type == "function_definition" and node.start_point[0] == line - 1:
+            return node
+    return None
+
+
+class _Body:
+    def __init__(self, function):
+        self.function = function
+        self.labels: dict[bytes, int] = {}
+        self.assigned: set[str] = set()
+        self.calls = []
+
+    def read(self) -> FunctionBody:
+        captures = tree_sitter.QueryCursor(BODY_QUERY).captures(self.function)
+        for node in captures.get("label", ()):
+            self.labels[node.text] = node.start_byte
+        self.assigned = {_text(node) for node in captures.get("assigned", ())}
+        calls = sorted(captures.get("call", ()), key=lambda n: n.start_byte)
+        sites = []
+        for call in calls:
+            callee = call.child_by_field_name("function")
+            arguments = call.child_by_field_name("arguments")
+            argument_nodes = arguments.named_children if arguments is not None else []
+            argument_nodes = [a for a in argument_nodes if a.type != "comment"]
+            sites.append(
+                CallSite(
+                    line=callee.start_point[0] + 1,
+                    col=callee.start_point[1] + 1,
+                    callee=_compact(callee),
+                    arguments=tuple(expression(a) for a in argument_nodes),
+                    argument_texts=tuple(_compact(a) for a in argument_nodes),
+                    conditions=tuple(self._conditions(call)),
+                    result=_result_name(call),
+                )
+            )
+        parameters = self._parameters()
+        names = sorted(captures.get("alias.name", ()), key=lambda n: n.start_byte)
+        values = sorted(captures.get("alias.value", ()), key=lambda n: n.start_byte)
+        assignments = tuple((_text(name), _compact(value)) for name, value in zip(names, values))
+        return FunctionBody(
+            parameters, frozenset(p for p in parameters if p in self.assigned), tuple(sites), assignments
+        )
+
+    def _parameters(self) -> tuple[str, ...]:
+        declarator = self.function.child_by_field_name("declarator")
+        while declarator is not None and declarator.type != "function_declarator":
+            declarator = declarator.child_by_field_name("declarator")
+        parameters = declarator.child_by_field_name("parameters") if declarator is not None else None
+        names = []
+        for node in parameters.named_children if parameters is not None else ():
+            if node.type != "parameter_declaration":
+                continue
+            declarator = node.child_by_field_name("declarator")
+            name = _declared_name(declarator)[0] if declarator is not None else None
+            names.append(name or "")
+        return tuple(names)
+
+    def _conditions(self, call) -> list[Condition]:
+        """What decides that `call` runs, walking out to the function body."""
+        found = []
+        child = call
+        node = call.parent
+        while node is not None and node != self.function:
+            kind = node.type
+            if kind == "if_statement":
+                condition = node.child_by_field_name("condition")
+                if child == node.child_by_field_name("consequence"):
+                    found.append(Condition(expression(condition), True, _line(condition)))
+                elif child == node.child_by_field_name("alternative"):
+                    found.append(Condition(expression(condition), False, _line(condition)))
+            elif kind in ("compound_statement", "case_statement"):
+                found.extend(self._earlier_exits(node, child, call))
+                if kind == "case_statement":
+                    found.extend(self._switch(node))
+            child = node
+            node = node.parent
+        return found
+
+    def _earlier_exits(self, block, child, call) -> list[Condition]:
+        """`if (c) return;` and `BUG_ON(c);` before `child` in `block`: c is false."""
+        found = []
+        for statement in block.named_children:
+            if statement == child or statement.start_byte >= child.start_byte:
+                break
+            kind = statement.type
+            if kind == "if_statement" and statement.child_by_field_name("alternative") is None:
+                if self._exits(statement.child_by_field_name("consequence"), statement, call):
+                    condition = statement.child_by_field_name("condition")
+                    found.append(Condition(expression(condition), False, _line(condition)))
+            elif kind == "expression_statement" and statement.named_child_count:
+                inner = statement.named_child(0)
+                if inner.type == "call_expression" and _text(inner.child_by_field_name("function")) in _ASSERTIONS:
+                    arguments = inner.child_by_field_name("arguments")
+                    if arguments is not None and arguments.named_child_count == 1:
+                        found.append(Condition(expression(arguments.named_child(0)), False, _line(inner)))
+        return found
+
+    def _exits(self, statement, branch_owner, call) -> bool:
+        """Whether `statement` always leaves, never falling to what follows.
+
+        A goto leaves only when its label is not between the test and the call.
+        """
+        while statement is not None and statement.type == "compound_statement":
+            inner = [c for c in statement.named_children if c.type != "comment"]
+            statement = inner[-1] if inner else None
+        if statement is None or statement.type not in _EXITS:
+            return False
+        if statement.type == "goto_statement":
+            label = statement.child_by_field_name("label")
+            target = self.labels.get(label.text) if label is not None else None
+            if target is None or branch_owner.end_byte <= target <= call.start_byte:
+                return False
+        return True
+
+    def _switch(self, case) -> list[Condition]:
+        body = case.parent
+        switch = body.parent if body is not None else None
+        if body is None or switch is None or switch.type != "switch_statement":
+            return []
+        groups = [c for c in body.named_children if c.type == "case_statement"]
+        reaching = []  # labels of the groups that run on into `case`
+        default = False
+        for group in groups:
+            value = group.child_by_field_name("value")
+            if value is None:
+                default = True
+            else:
+                reaching.append(expression(value))
+            if group == case:
+                break
+            statements = [c for c in group.named_children if c != value and c.type != "comment"]
+            if statements and _ends_group(statements[-1]):
+                reaching = []
+                default = False
+        else:
+            return []
+        reaching_labels = tuple(reaching)
+        all_labels = tuple(expression(g.child_by_field_name("value")) for g in groups if g.child_by_field_name("value"))
+        subject = switch.child_by_field_name("condition")
+        return [Condition(("case", expression(subject), reaching_labels, default, all_labels), True, _line(case))]
+
+
+def _result_name(call) -> str:
+    """`x` for `x = f(...)` and `T *x = f(...)`, "" otherwise."""
+    parent = call.parent
+    if parent is None:
+        return ""
+    if parent.type == "assignment_expression" and parent.child_by_field_name("right") == call:
+        left = parent.child_by_field_name("left")
+        return _compact(left) if left is not None else ""
+    if parent.type == "init_declarator" and parent.child_by_field_name("value") == call:
+        name = _declared_name(parent.child_by_field_name("declarator"))[0]
+        return name or ""
+    return ""
+
+
+def _ends_group(statement) -> bool:
+    while statement is not None and statement.type == "compound_statement":
+        inner = [c for c in statement.named_children if c.type != "comment"]
+        statement = inner[-1] if inner else None
+    return statement is not None and statement.type in _EXITS
+
+
+def _line(node) -> int:
+    return node.start_point[0] + 1
+
+
+def expression(node) -> tuple:
+    """The expression tuple of a C expression (see `sitefacts`)."""
+    while node is not None and node.type == "parenthesized_expression" and node.named_child_count == 1:
+        node = node.named_child(0)
+    if node is None:
+        return ("text", "")
+    kind = node.type
+    if kind == "number_literal":
+        value = _number(_text(node))
+        return ("num", value) if value is not None else ("text", _compact(node))
+    if kind in ("true", "false", "null"):
+        return ("num", 1 if kind == "true" else 0)
+    if kind == "identifier":
+        name = _text(node)
+        if name == "NULL":
+            return ("num", 0)
+        return ("sym", name) if is_constant_name(name) else ("var", name)
+    if kind == "unary_expression" and node.child(0).type == "!":
+        return ("not", expression(node.child_by_field_name("argument")))
+    if kind == "binary_expression":
+        operator = node.child_by_field_name("operator")
+        name = _COMPARISONS.get(operator.type if operator is not None else "")
+        if name is not None:
+            return (name, expression(node.child_by_field_name("left")), expression(node.child_by_field_name("right")))
+    return ("text", _compact(node))
+
+
+def _number(text: str) -> int | None:
+    text = text.rstrip("uUlL")
+    try:
+        return int(text, 0)
+    except ValueError:
+        return int(text, 8) if text.startswith("0") and text.isdigit() else None

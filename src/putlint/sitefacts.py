@@ -1,0 +1,90 @@
+"""Facts read on demand from the functions on a chain (`parse.onsite`), never
+indexed: what a call site's arguments are and which conditions hold there.
+Kept apart from `facts` so that changing them does not invalidate the index."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+def _names(text: str) -> set[str]:
+    return set(_NAME.findall(text))
+
+# Conditions, read on demand at the call sites of the functions on a chain
+# (parse.onsite), never indexed. An expression is a nested tuple:
+#   ("num", int)        a literal, true/false, NULL
+#   ("sym", name)       an ALL_CAPS constant (enum or macro), value unknown
+#   ("var", name)       a plain identifier
+#   ("not", e) ("and", a, b) ("or", a, b) ("eq", a, b) ("ne", a, b)
+#   ("case", subject, labels, default_reaches, all_labels)
+#                       the site is inside the switch groups that `labels`
+#                       (or, when default_reaches, any value but all_labels)
+#                       lead into
+#   ("text", compact)   anything else, spaces removed: `d_inode(dn)`
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """`expr` is known to be true (`holds`) or false at a call site, because an
+    enclosing if/else or switch, an earlier `if (...) return;` or a `BUG_ON`
+    decides it; `line` is where that was decided."""
+
+    expr: tuple
+    holds: bool
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallSite:
+    """One call in a function body, with what its arguments are (expressions,
+    and their texts) and what is known to hold when it runs."""
+
+    line: int
+    col: int
+    callee: str
+    arguments: tuple[tuple, ...]
+    argument_texts: tuple[str, ...]
+    conditions: tuple[Condition, ...]
+    result: str = ""  # the name its value is stored in: `inode` for `inode = igrab(x)`
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionBody:
+    """A function's parameters, those it assigns to (so a caller's value no
+    longer holds), and its call sites in source order."""
+
+    parameters: tuple[str, ...]
+    reassigned: frozenset[str]
+    calls: tuple[CallSite, ...]
+    assignments: tuple[tuple[str, str], ...] = ()  # (local, compact text assigned to it)
+
+    def spelled_out(self, text: str) -> str:
+        """`text` with locals assigned once replaced by what they were assigned
+        (`dinode` -> `d_inode(req->r_dentry)`), two levels deep."""
+        single: dict[str, str] = {}
+        for local, value in self.assignments:
+            single[local] = value if local not in single else ""
+        for _ in range(2):
+            text = _NAME.sub(lambda m: single.get(m.group(0)) or m.group(0), text)
+        return text
+
+    def related(self, one: str, other: str) -> bool:
+        """Whether two expressions name the same object, as far as the
+        function's own assignments tell: equal, or one assigned from an
+        expression that names the other (`inode = &ci->netfs.inode` relates
+        `inode` and `ci`; `last = inode` relates `last` and `inode`)."""
+        if one == other:
+            return True
+        for local, value in self.assignments:
+            if (local == one and other in _names(value)) or (local == other and one in _names(value)):
+                return True
+        return False
+
+    def call_at(self, line: int, col: int) -> CallSite | None:
+        for call in self.calls:
+            if call.line == line and call.col == col:
+                return call
+        return None
