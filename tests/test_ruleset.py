@@ -99,7 +99,7 @@ def test_rules_list_and_show():
     listed = CliRunner().invoke(cli, ["rules", "list"])
     assert listed.exit_code == 0
     assert listed.stdout.splitlines() == [
-        "final-put-in-ceph-messenger  context=ceph-messenger  severity=error  confidence=high",
+        "final-put-in-ceph-messenger  context=ceph-messenger  severity=error  confidence=medium",
         "final-put-in-reclaim  context=reclaim  severity=warning  confidence=medium",
         "final-put-in-writeback  context=writeback  severity=error  confidence=high",
     ]
