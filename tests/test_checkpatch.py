@@ -183,3 +183,33 @@ def test_an_allowlist_entry_suppresses_a_new_finding_too(cache, tmp_path):
     result = check(cache, str(PATCHES / "0001-wbfs-drop-at-once.patch"), "--config", str(config))
     assert result.exit_code == 0, result.output
     assert "(allowlist: the work holds a reference)" in result.stdout
+
+
+CONSTANT_FLIPPED = """From: A Developer <dev@example.org>
+Subject: [PATCH] walkfs: walk locally as if remote
+
+---
+ fs/walkfs/inode.c | 2 +-
+ 1 file changed, 1 insertion(+), 1 deletion(-)
+
+diff --git a/fs/walkfs/inode.c b/fs/walkfs/inode.c
+--- a/fs/walkfs/inode.c
++++ b/fs/walkfs/inode.c
+@@ -33,7 +33,7 @@ static void walk_all(struct inode *inode, int goal)
+ static void walk_local(struct inode *inode)
+ {
+ \t/* remote = false: walk_one returns before its puts. */
+-\twalk_one(inode, WALK_DROP, false);
++\twalk_one(inode, WALK_DROP, true);
+ }
+ 
+ static void walk_reassigned(struct inode *inode, int goal)
+"""
+
+
+def test_a_constant_changed_by_the_patch_makes_a_ruled_out_put_reachable(cache):
+    data = json.loads(check(cache, "-", "-f", "json", stdin=CONSTANT_FLIPPED).stdout)
+    assert [(n["path"], n["line"], n["function"]) for n in data["new"]] == [("fs/walkfs/inode.c", 15, "walk_one")]
+    (new,) = data["new"]
+    assert [hop["function"] for hop in new["reach"]][-3:] == ["walk_local", "walk_one", "iput"]
+    assert data["fixed"] == []

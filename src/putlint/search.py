@@ -176,12 +176,15 @@ class Search:
         self._edges_cache: dict[tuple[int, str], list[Edge]] = {}
         self._teardowns: dict[tuple[str, str, str], tuple[Hop, ...] | None] = {}
         self._readers: dict[str, BodyReader | None] = {}
+        self._reading: set[int] = set()  # the expanded set of the context being searched
         self.stats: dict[str, ContextStats] = {}
 
     def _body(self, function: int) -> facts_on_site.FunctionBody | None:
         """What is known at the calls of `function` (read from its source)."""
         if self.sources is None:
             return None
+        # What a body says decides findings: a change to its file must search again.
+        self._reading.add(function)
         path = self.program.path_of(function)
         if path not in self._readers:
             source = self.sources(path)
@@ -436,6 +439,7 @@ class Search:
         for round_number in range(_ROUNDS):
             before = self.stats.get(context.id, ContextStats())
             self.stats[context.id] = stats = ContextStats(fanout_cuts=before.fanout_cuts, expanded=before.expanded)
+            self._reading = stats.expanded
             parent, entry_why, sites = self.reach(context, frozenset(put_rule_of), frozenset(tracked))
             reported = []
             ruled_out: set[int] = set()
