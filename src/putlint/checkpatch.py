@@ -203,7 +203,17 @@ def _base_state(program, index, index_run: IndexRun, rules: RuleSet, jobs: int, 
     digest = hashlib.sha1(index_run.content_key.encode())
     digest.update(repr(replace(rules, callbacks=tuple(sorted(rules.callbacks)))).encode())
     package = resources.files("putlint")
-    for name in ("graph.py", "search.py", "paths.py", "findings.py", "parse/onsite.py", "queries/origins.scm", "queries/body.scm"):
+    for name in (
+        "graph.py",
+        "search.py",
+        "objects.py",
+        "paths.py",
+        "sitefacts.py",
+        "findings.py",
+        "parse/onsite.py",
+        "queries/origins.scm",
+        "queries/body.scm",
+    ):
         digest.update(package.joinpath(name).read_bytes())
     key = digest.hexdigest()
     state = saved.get(key, warnings)
