@@ -12,6 +12,7 @@ It prints, and never asserts on:
   * a table of wall time, peak RSS (the larger of the parent process and its largest child,
     and which one it was), files, MB and MB/s for: putlint cold index (fresh cache dir),
     putlint warm index (same cache dir, nothing changed) and a cold `cscope -b -q -k` build
+    (run before and after putlint, so the host's drift shows)
     over the same .c/.h files;
   * function-definition recall of putlint against universal-ctags on --recall-scope
     (default fs): ctags definitions, how many putlint found (same file and name, ctags line
@@ -258,17 +259,27 @@ def main() -> None:
         work = Path(tmp)
         cache = work / "cache"
         index_args = ["index", str(tree), *paths, "--cache-dir", str(cache), *jobs]
+        rows = []
+        notes = []
+        # cscope runs before and after putlint: this kind of machine's speed drifts with
+        # its host over minutes, and the two cscope runs show by how much.
+        if not args.skip_cscope:
+            (work / "cscope-before").mkdir()
+            figures["cscope_before"] = got = run_cscope(tree, paths, work / "cscope-before")
+            if isinstance(got, str):
+                notes.append(got)
+            else:
+                rows.append(("cscope -b -q -k (before)", got))
         figures["putlint_cold"] = run_putlint(index_args, "putlint cold index")
         figures["putlint_warm"] = run_putlint(index_args, "putlint warm index")
-        rows = [("putlint index (cold)", figures["putlint_cold"]), ("putlint index (warm)", figures["putlint_warm"])]
-        notes = []
-        if not args.skip_cscope:
+        rows += [("putlint index (cold)", figures["putlint_cold"]), ("putlint index (warm)", figures["putlint_warm"])]
+        if not args.skip_cscope and not isinstance(figures["cscope_before"], str):
             (work / "cscope").mkdir()
             figures["cscope_cold"] = got = run_cscope(tree, paths, work / "cscope")
             if isinstance(got, str):
                 notes.append(got)
             else:
-                rows.append(("cscope -b -q -k (cold)", got))
+                rows.append(("cscope -b -q -k (after)", got))
         if not args.skip_recall:
             if paths and not any(p == "." or scope == p or scope.startswith(p + "/") for p in paths):
                 # the recall scope is outside the timed scope: index it too (not timed)
@@ -278,9 +289,9 @@ def main() -> None:
                 notes.append(got)
 
     print(f"tree:  {tree}\npaths: {' '.join(figures['paths'])}   jobs: {figures['jobs']}\n")
-    print(f"{'run':<24}{'wall s':>9}{'peak RSS MB':>13}  {'peak in':<8}{'files':>8}{'MB':>9}{'MB/s':>9}")
+    print(f"{'run':<26}{'wall s':>9}{'peak RSS MB':>13}  {'peak in':<8}{'files':>8}{'MB':>9}{'MB/s':>9}")
     for label, r in rows:
-        print(f"{label:<24}{r['seconds']:>9.2f}{r['peak_rss_mb']:>13.1f}  {r['peak_in']:<8}{r['files']:>8}"
+        print(f"{label:<26}{r['seconds']:>9.2f}{r['peak_rss_mb']:>13.1f}  {r['peak_in']:<8}{r['files']:>8}"
               f"{r['mb']:>9.1f}{r['mb_per_s'] or 0:>9.2f}")
     cold = figures["putlint_cold"]
     print(f"\nputlint cold RSS: parent {cold['parent_rss_mb']} MB, largest worker {cold['largest_child_rss_mb']} MB"
