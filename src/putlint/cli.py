@@ -276,12 +276,18 @@ def rules_show(rule_id, rules_dirs) -> None:
             for b in ruleset.puts[put_id].held_across_by
         ),
         *(
+            f"not final: {put}() of {r.argument}: {r.why}"
+            for put_id in check.puts
+            for put in ruleset.puts[put_id].functions[:1]
+            for r in ruleset.puts[put_id].nonfinal_if_argument
+        ),
+        *(
             f"harmless: {put}() when {r.condition.replace('$ARG', 'x')} is known at the put: {r.why}"
             for put_id in check.puts
             for put in ruleset.puts[put_id].functions[:1]
             for r in ruleset.puts[put_id].harmless_when
         ),
-        *(f"see {reference}" for reference in (*check.references, *context.references)),
+        *(f"see {reference}" for reference in dict.fromkeys((*check.references, *context.references))),
     ]
     click.echo("\n".join(lines))
 

@@ -20,12 +20,15 @@ from .ruleset import Context, Put
 
 class PutObjects:
     """`bodies(function)` gives a function's `sitefacts.FunctionBody` (None
-    when its source cannot be read); `sources(path)` a file's text, or None."""
+    when its source cannot be read); `sources(path)` a file's text, or None;
+    `reads(function)` is told of each function whose calls a check looked at
+    (what the context's findings depend on)."""
 
-    def __init__(self, program: Program, bodies, sources):
+    def __init__(self, program: Program, bodies, sources, reads=lambda function: None):
         self.program = program
         self._body = bodies
         self.sources = sources
+        self._reads = reads
         self._arguments: dict[str, dict] = {}
 
     def may_wait(self, context: Context, put_rule: Put, site, path: str, parent, sites, stats) -> bool:
@@ -149,12 +152,15 @@ class PutObjects:
     def _brackets(self, function: int, position, takers, puts) -> bool:
         """Whether `function` holds a reference across the call at `position`
         (any call, when None)."""
+        self._reads(function)
+        rows = self.program.calls_of(function)
+        taken = [(r[2], r[3]) for r in rows if r[1] in takers and (position is None or (r[2], r[3]) < position)]
+        after = position or min(taken, default=None)
+        if not taken or not any(r[1] in puts and (r[2], r[3]) > after for r in rows):
+            return False  # from the index alone: no need to read the body
         body = self._body(function)
         if body is None:
-            rows = self.program.calls_of(function)
-            taken = [(r[2], r[3]) for r in rows if r[1] in takers and (position is None or (r[2], r[3]) < position)]
-            after = position or min(taken, default=None)
-            return bool(taken) and any(r[1] in puts and (r[2], r[3]) > after for r in rows)
+            return True
         for take in body.calls:
             if take.callee not in takers:
                 continue

@@ -175,7 +175,7 @@ class Search:
         self._edges_cache: dict[tuple[int, str], list[Edge]] = {}
         self._teardowns: dict[tuple[str, str, str], tuple[Hop, ...] | None] = {}
         self._readers: dict[str, BodyReader | None] = {}
-        self.objects = PutObjects(program, self._body, sources)
+        self.objects = PutObjects(program, self._body, sources, lambda function: self._reading.add(function))
         self._reading: set[int] = set()  # the expanded set of the context being searched
         self.stats: dict[str, ContextStats] = {}
 
