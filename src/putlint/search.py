@@ -248,12 +248,12 @@ class Search:
         # Waits and opaque primitives (schedule, printk) run nothing of this context's callers.
         stop = self.opaque | {w.function for w in context.waits if w.function}
         never = {(c.caller, c.callee) for c in context.reach_cuts}
-        parent: dict[tuple[int, str], tuple[tuple[int, str], Edge] | None] = {}
-        entry_why: dict[tuple[int, str], str] = {}
+        parent: dict[tuple, tuple[tuple, Edge] | None] = {}
+        entry_why: dict[tuple, str] = {}
         sites: list[_PutSite] = []
         seen_sites: set[tuple[int, int, int]] = set()
         for seeds in (direct, ops):
-            queue: deque[tuple[tuple[int, str], int]] = deque()
+            queue: deque[tuple[tuple, int]] = deque()
             for function, why in sorted(seeds):
                 state = (function, program.subsystem(function), ())
                 if state not in parent:
