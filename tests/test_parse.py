@@ -371,3 +371,25 @@ def test_function_bodies_read_arguments_and_the_conditions_that_decide_each_call
         (("goal", "next(inode)"),),
     )
     assert body.related("goal", "inode") and not body.related("goal", "dn")
+
+
+def test_a_goto_leaves_only_when_its_label_is_not_between_the_test_and_the_call():
+    from putlint.parse.onsite import function_bodies
+
+    source = b"""void f(int a, int b)
+{
+	if (a)
+		goto out;
+	if (b)
+		goto found;
+	g();
+found:
+	h();
+out:
+	return;
+}
+"""
+    (body,) = function_bodies(source, [1]).values()
+    known = {call.callee: {(c.expr, c.holds) for c in call.conditions} for call in body.calls}
+    assert known["g"] == {(("var", "a"), False), (("var", "b"), False)}
+    assert known["h"] == {(("var", "a"), False)}

@@ -108,6 +108,7 @@ class _Body:
         self.labels: dict[bytes, int] = {}
         self.assigned: set[str] = set()
         self.calls = []
+        self._block_exits: dict[int, list] = {}
 
     def read(self) -> FunctionBody:
         captures = tree_sitter.QueryCursor(BODY_QUERY).captures(self.function)
@@ -176,40 +177,54 @@ class _Body:
         return found
 
     def _earlier_exits(self, block, child, call) -> list[Condition]:
-        """`if (c) return;` and `BUG_ON(c);` before `child` in `block`: c is false."""
+        """`if (c) return;` and `BUG_ON(c);` before `child` in `block`: c is false.
+
+        A goto leaves only when its label is not between the test and the call.
+        """
+        exits = self._block_exits.get(block.id)
+        if exits is None:
+            exits = self._block_exits[block.id] = self._exits_of(block)
+        return [
+            condition
+            for start, end, condition, label in exits
+            if start < child.start_byte and (label is None or not end <= label <= call.start_byte)
+        ]
+
+    def _exits_of(self, block) -> list[tuple[int, int, Condition, int | None]]:
+        """(start, end, condition false after it, goto label position or None)
+        for each statement of `block` after which a condition is known."""
         found = []
         for statement in block.named_children:
-            if statement == child or statement.start_byte >= child.start_byte:
-                break
             kind = statement.type
             if kind == "if_statement" and statement.child_by_field_name("alternative") is None:
-                if self._exits(statement.child_by_field_name("consequence"), statement, call):
+                leaves, label = self._leaves(statement.child_by_field_name("consequence"))
+                if leaves:
                     condition = statement.child_by_field_name("condition")
-                    found.append(Condition(expression(condition), False, _line(condition)))
+                    found.append(
+                        (statement.start_byte, statement.end_byte, Condition(expression(condition), False, _line(condition)), label)
+                    )
             elif kind == "expression_statement" and statement.named_child_count:
                 inner = statement.named_child(0)
                 if inner.type == "call_expression" and _text(inner.child_by_field_name("function")) in _ASSERTIONS:
                     arguments = inner.child_by_field_name("arguments")
                     if arguments is not None and arguments.named_child_count == 1:
-                        found.append(Condition(expression(arguments.named_child(0)), False, _line(inner)))
+                        condition = Condition(expression(arguments.named_child(0)), False, _line(inner))
+                        found.append((statement.start_byte, statement.end_byte, condition, None))
         return found
 
-    def _exits(self, statement, branch_owner, call) -> bool:
-        """Whether `statement` always leaves, never falling to what follows.
-
-        A goto leaves only when its label is not between the test and the call.
-        """
+    def _leaves(self, statement) -> tuple[bool, int | None]:
+        """Whether `statement` always leaves, never falling to what follows, and
+        for a goto where its label is."""
         while statement is not None and statement.type == "compound_statement":
             inner = [c for c in statement.named_children if c.type != "comment"]
             statement = inner[-1] if inner else None
         if statement is None or statement.type not in _EXITS:
-            return False
+            return False, None
         if statement.type == "goto_statement":
             label = statement.child_by_field_name("label")
             target = self.labels.get(label.text) if label is not None else None
-            if target is None or branch_owner.end_byte <= target <= call.start_byte:
-                return False
-        return True
+            return target is not None, target
+        return True, None
 
     def _switch(self, case) -> list[Condition]:
         body = case.parent
