@@ -263,23 +263,21 @@ def main() -> None:
         notes = []
         # cscope runs before and after putlint: this kind of machine's speed drifts with
         # its host over minutes, and the two cscope runs show by how much.
-        if not args.skip_cscope:
-            (work / "cscope-before").mkdir()
-            figures["cscope_before"] = got = run_cscope(tree, paths, work / "cscope-before")
+        def cscope_run(when: str) -> None:
+            (work / f"cscope-{when}").mkdir()
+            figures[f"cscope_{when}"] = got = run_cscope(tree, paths, work / f"cscope-{when}")
             if isinstance(got, str):
                 notes.append(got)
             else:
-                rows.append(("cscope -b -q -k (before)", got))
+                rows.append((f"cscope -b -q -k ({when})", got))
+
+        if not args.skip_cscope:
+            cscope_run("before")
         figures["putlint_cold"] = run_putlint(index_args, "putlint cold index")
         figures["putlint_warm"] = run_putlint(index_args, "putlint warm index")
         rows += [("putlint index (cold)", figures["putlint_cold"]), ("putlint index (warm)", figures["putlint_warm"])]
         if not args.skip_cscope and not isinstance(figures["cscope_before"], str):
-            (work / "cscope").mkdir()
-            figures["cscope_cold"] = got = run_cscope(tree, paths, work / "cscope")
-            if isinstance(got, str):
-                notes.append(got)
-            else:
-                rows.append(("cscope -b -q -k (after)", got))
+            cscope_run("after")
         if not args.skip_recall:
             if paths and not any(p == "." or scope == p or scope.startswith(p + "/") for p in paths):
                 # the recall scope is outside the timed scope: index it too (not timed)

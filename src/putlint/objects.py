@@ -14,20 +14,20 @@ import re
 from . import paths
 from .facts import PutArgument
 from .graph import CALLBACK, Program, subsystem_of
-from .parse.onsite import put_arguments
 from .ruleset import Context, Put
 
 
 class PutObjects:
-    """`bodies(function)` gives a function's `sitefacts.FunctionBody` (None
-    when its source cannot be read); `sources(path)` a file's text, or None;
-    `reads(function)` is told of each function whose calls a check looked at
-    (what the context's findings depend on)."""
+    """`bodies(function)` gives a function's `sitefacts.FunctionBody` and
+    `readers(path)` a file's `parse.onsite.BodyReader` (None when its source
+    cannot be read: nothing read at the site then applies); `reads(function)`
+    is told of each function whose calls a check looked at (what the context's
+    findings depend on)."""
 
-    def __init__(self, program: Program, bodies, sources, reads=lambda function: None):
+    def __init__(self, program: Program, bodies, readers, reads=lambda function: None):
         self.program = program
         self._body = bodies
-        self.sources = sources
+        self._reader = readers
         self._reads = reads
         self._arguments: dict[str, dict] = {}
 
@@ -116,15 +116,13 @@ class PutObjects:
     def _argument(self, path: str, site, sites) -> PutArgument | None:
         """What the put drops and where it came from (see `put_arguments`), None
         when unknown; a file is parsed once, for all its put sites."""
-        if self.sources is None:
-            return None
         arguments = self._arguments.get(path)
         if arguments is None:
-            source = self.sources(path)
+            reader = self._reader(path)
             positions = sorted(
                 {(s.edge.line, s.edge.col) for s in sites if self.program.path_of(s.function) == path}
             )
-            arguments = self._arguments[path] = put_arguments(source, positions) if source else {}
+            arguments = self._arguments[path] = reader.put_arguments(positions) if reader is not None else {}
         return arguments.get((site.edge.line, site.edge.col))
 
     def _held_by_a_caller(self, parent, site, takers: tuple[str, ...], puts: tuple[str, ...]) -> bool:

@@ -306,10 +306,7 @@ def _context(mapping: _Mapping, stem: str) -> Context:
         if bool(function) == bool(gfp):
             raise item.error(item.line, "a wait names exactly one of 'function' or 'gfp'")
         if gfp:
-            try:
-                re.compile(gfp)
-            except re.error as error:
-                raise item.error(item.key_lines["gfp"], f"gfp is not a regular expression: {error}") from None
+            _check_regex(item, "gfp", gfp)
         waits.append(Wait(function, gfp, item.text("why", required=True)))
     nofs_enter: tuple[str, ...] = ()
     nofs_leave: tuple[str, ...] = ()
@@ -335,10 +332,7 @@ def _context(mapping: _Mapping, stem: str) -> Context:
             raise item.error(item.line, "a distinct object names one or more of 'origin', 'argument', 'function', 'condition'")
         for kind in ("origin", "argument"):
             if given[kind]:
-                try:
-                    re.compile(given[kind])
-                except re.error as error:
-                    raise item.error(item.key_lines[kind], f"{kind} is not a regular expression: {error}") from None
+                _check_regex(item, kind, given[kind])
         if given["condition"]:
             _check_condition(item, "condition", given["condition"])
         distinct.append(DistinctObject(item.text("why"), **given, except_subsystems=item.words("except_subsystems")))
@@ -403,13 +397,16 @@ def _arguments_with_reasons(mapping: _Mapping, key: str) -> list[ArgumentReason]
     found = []
     for item in mapping.mappings(key):
         item.check_keys({"argument", "why"})
-        argument = item.text("argument")
-        try:
-            re.compile(argument)
-        except re.error as error:
-            raise item.error(item.key_lines["argument"], f"argument is not a regular expression: {error}") from None
-        found.append(ArgumentReason(argument, item.text("why")))
+        found.append(ArgumentReason(_check_regex(item, "argument", item.text("argument")), item.text("why")))
     return found
+
+
+def _check_regex(item: _Mapping, key: str, pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as error:
+        raise item.error(item.key_lines[key], f"{key} is not a regular expression: {error}") from None
+    return pattern
 
 
 def _check_condition(item: _Mapping, key: str, condition: str) -> str:

@@ -175,9 +175,18 @@ class Search:
         self._edges_cache: dict[tuple[int, str], list[Edge]] = {}
         self._teardowns: dict[tuple[str, str, str], tuple[Hop, ...] | None] = {}
         self._readers: dict[str, BodyReader | None] = {}
-        self.objects = PutObjects(program, self._body, sources, lambda function: self._reading.add(function))
+        self.objects = PutObjects(program, self._body, self._reader, lambda function: self._reading.add(function))
         self._reading: set[int] = set()  # the expanded set of the context being searched
         self.stats: dict[str, ContextStats] = {}
+
+    def _reader(self, path: str) -> BodyReader | None:
+        """`path` parsed once for everything read at its sites."""
+        if self.sources is None:
+            return None
+        if path not in self._readers:
+            source = self.sources(path)
+            self._readers[path] = BodyReader(source) if source else None
+        return self._readers[path]
 
     def _body(self, function: int) -> facts_on_site.FunctionBody | None:
         """What is known at the calls of `function` (read from its source)."""
@@ -185,11 +194,7 @@ class Search:
             return None
         # What a body says decides findings: a change to its file must search again.
         self._reading.add(function)
-        path = self.program.path_of(function)
-        if path not in self._readers:
-            source = self.sources(path)
-            self._readers[path] = BodyReader(source) if source else None
-        reader = self._readers[path]
+        reader = self._reader(self.program.path_of(function))
         return reader.body(self.program.func_line[function]) if reader is not None else None
 
     def _edges(self, function: int, affinity: str, stats: ContextStats) -> list[Edge]:

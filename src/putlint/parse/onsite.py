@@ -26,7 +26,10 @@ def put_arguments(source: bytes, sites) -> dict[tuple[int, int], facts.PutArgume
     """What the calls at `sites` ((line, col) of the callee name, 1-based) take as
     their first argument, and where a local argument's value came from: the
     last `x = f(...)`, `T *x = f(...)` or `f(..., &x)` before the call."""
-    root = _PARSER.parse(source).root_node
+    return _put_arguments(_PARSER.parse(source).root_node, sites)
+
+
+def _put_arguments(root, sites) -> dict[tuple[int, int], facts.PutArgument]:
     result = {}
     for line, col in sites:
         name = root.descendant_for_point_range((line - 1, col - 1), (line - 1, col - 1))
@@ -79,6 +82,10 @@ class BodyReader:
     def __init__(self, source: bytes):
         self.root = _PARSER.parse(source).root_node
         self._bodies: dict[int, FunctionBody | None] = {}
+
+    def put_arguments(self, sites) -> dict[tuple[int, int], facts.PutArgument]:
+        """`put_arguments` of this file, without parsing it again."""
+        return _put_arguments(self.root, sites)
 
     def body(self, line: int) -> FunctionBody | None:
         if line not in self._bodies:
