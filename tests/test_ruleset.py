@@ -72,6 +72,9 @@ def test_user_rules_are_added(tmp_path):
         (CONTEXT, CHECK.replace("puts: [inode]", "puts: [inode, socket]"), r"put 'socket' is not defined"),
         (CONTEXT, CHECK.replace("puts: [inode]", "puts: inode"), r"final-put-in-extra.yaml:3: 'puts' must be a list"),
         ("id: [unclosed\n", CHECK, r"contexts/extra.yaml:2: not valid YAML"),
+        (CONTEXT + "description: again\n", CHECK, r"contexts/extra.yaml:8: key 'description' is given twice \(first on line 2\)"),
+        (CONTEXT.replace("    why: waits for itself\n", "    why: a\n    why: b\n"), CHECK, r"extra.yaml:8: key 'why' is given twice \(first on line 7\)"),
+        (CONTEXT, CHECK + "kind: no-such-analysis\n", r"final-put-in-extra.yaml:8: kind must be one of final-put"),
     ],
 )
 def test_broken_rule_files_name_file_line_and_key(tmp_path, context, check, message):

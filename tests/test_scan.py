@@ -229,9 +229,11 @@ def test_a_context_can_rule_out_calls_it_never_makes(tmp_path):
     (rules / "contexts").mkdir(parents=True)
     (rules / "checks").mkdir()
     writeback = (Path(__file__).parent.parent / "rules" / "contexts" / "writeback.yaml").read_text()
+    assert writeback.count("\nreach_cuts:\n") == 1
     (rules / "contexts" / "wb-cut.yaml").write_text(
-        writeback.replace("id: writeback", "id: wb-cut", 1)
-        + "reach_cuts:\n  - caller: wbfs_writepages\n    callee: wbfs_drop\n    why: a test\n"
+        writeback.replace("id: writeback", "id: wb-cut", 1).replace(
+            "\nreach_cuts:\n", "\nreach_cuts:\n  - caller: wbfs_writepages\n    callee: wbfs_drop\n    why: a test\n"
+        )
     )
     (rules / "checks" / "final-put-in-wb-cut.yaml").write_text(
         "id: final-put-in-wb-cut\ncontext: wb-cut\nputs: [inode]\nseverity: error\nconfidence: high\n"

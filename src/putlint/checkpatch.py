@@ -29,8 +29,9 @@ from .graphcache import (
 from .index import IndexRun
 from .patches import Patch, added_lines, apply_series, touched_paths
 from .ruleset import RuleSet
-from .scan import AllowEntry, suppression_for, tree_reader
 from .search import ContextResult, search_contexts
+from .suppress import AllowEntry, mark_suppressed
+from .search.sources import tree_reader
 from .tree import SOURCE_SUFFIXES, in_scope
 
 
@@ -70,15 +71,6 @@ class CheckRun:
     @property
     def blocking(self) -> tuple[NewFinding, ...]:
         return tuple(n for n in self.new if not n.finding.suppressed)
-
-
-def _suppressed(finding: Finding, read, allowlist) -> Finding:
-    """The finding marked suppressed if a comment in the patched text (`read`,
-    a `tree_reader`) or the allowlist says so."""
-    source = read(finding.path) or b""
-    lines = source.decode("utf-8", errors="replace").splitlines()
-    reason = suppression_for(finding, lines, allowlist)
-    return replace(finding, suppressed=True, suppression=reason) if reason else finding
 
 
 def _introduced_by(finding: Finding, added: dict[str, set[int]]) -> tuple[tuple[str, int], ...]:
@@ -205,9 +197,16 @@ def _base_state(program, index, index_run: IndexRun, rules: RuleSet, jobs: int, 
     package = resources.files("putlint")
     for name in (
         "graph.py",
-        "search.py",
-        "objects.py",
-        "paths.py",
+        "search/__init__.py",
+        "search/edges.py",
+        "search/reach.py",
+        "search/sources.py",
+        "search/stats.py",
+        "search/teardown.py",
+        "checks/__init__.py",
+        "checks/final_put.py",
+        "finality.py",
+        "conditions.py",
         "sitefacts.py",
         "findings.py",
         "parse/onsite.py",
@@ -280,9 +279,10 @@ def check_series(
             changed = {p: t for p, t in texts.items() if p not in earlier or earlier[p] != t}
             current = _keyed(overlay.change(_reparse(changed, graph_scopes)))
             added = added_lines(patch)
+            introduced = sorted(current.keys() - previous.keys(), key=lambda k: current[k].sort_key())
+            marked = mark_suppressed((current[key] for key in introduced), patched, allowlist)
             new_keys = tuple(
-                (key, NewFinding(_suppressed(current[key], patched, allowlist), _introduced_by(current[key], added)))
-                for key in sorted(current.keys() - previous.keys(), key=lambda k: current[k].sort_key())
+                (key, NewFinding(finding, _introduced_by(finding, added))) for key, finding in zip(introduced, marked)
             )
             fixed = tuple(
                 previous[key] for key in sorted(previous.keys() - current.keys(), key=lambda k: previous[k].sort_key())

@@ -21,9 +21,9 @@ from .errors import (
 )
 from .index import IndexRun, update_index
 from .report import CHECK_FORMATS, FORMATS
-from .ruleset import load_rules
-from .scan import load_allowlist
+from .ruleset import describe, load_rules
 from .scan import scan as run_scan
+from .suppress import load_allowlist
 from .tree import open_tree, relative_scopes
 
 EXIT_CODES_HELP = "Exit codes: 0 clean, 1 findings, 2 usage or input error, 123 internal error."
@@ -247,62 +247,7 @@ def rules_list(rules_dirs) -> None:
 @click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
 def rules_show(rule_id, rules_dirs) -> None:
     """A check with its context: what it looks for, and why."""
-    ruleset = load_rules(tuple(rules_dirs)).select((rule_id,), ())
-    check = ruleset.checks[rule_id]
-    context = ruleset.contexts[check.context]
-    lines = [
-        f"{check.id} ({check.severity}, confidence {check.confidence}) [{check.source}]",
-        check.description,
-        f"context {context.id}: {context.description}",
-        "entries: " + ", ".join(e.function or f"(struct {e.ops.replace('.', ')->')}" for e in context.entries),
-        "waits:",
-        *(f"  {w.function or 'gfp ~ ' + w.gfp}: {w.why}" for w in context.waits),
-        *(
-            f"never: {c.caller} -> {c.callee}" + (f" ({c.subsystem})" if c.subsystem else "") + f": {c.why}"
-            for c in context.teardown_cuts
-        ),
-        *(f"another object: {_distinct_text(d)}: {d.why}" for d in context.distinct_objects),
-        *(f"never in this context: {c.caller} -> {c.callee}: {c.why}" for c in context.reach_cuts),
-        "puts: " + ", ".join(f for put in check.puts for f in ruleset.puts[put].functions),
-        *(
-            f"not final: {put}({r.function}(...)): {r.why}"
-            for put_id in check.puts
-            for put in ruleset.puts[put_id].functions[:1]
-            for r in ruleset.puts[put_id].nonfinal_if_from
-        ),
-        *(
-            f"not final: a caller on the chain calls {'/'.join(b.take)} before and {'/'.join(b.drop)} after: {b.why}"
-            for put_id in check.puts
-            for b in ruleset.puts[put_id].held_across_by
-        ),
-        *(
-            f"not final: {put}() of {r.argument}: {r.why}"
-            for put_id in check.puts
-            for put in ruleset.puts[put_id].functions[:1]
-            for r in ruleset.puts[put_id].nonfinal_if_argument
-        ),
-        *(
-            f"harmless: {put}() when {r.condition.replace('$ARG', 'x')} is known at the put: {r.why}"
-            for put_id in check.puts
-            for put in ruleset.puts[put_id].functions[:1]
-            for r in ruleset.puts[put_id].harmless_when
-        ),
-        *(f"see {reference}" for reference in dict.fromkeys((*check.references, *context.references))),
-    ]
-    click.echo("\n".join(lines))
-
-
-def _distinct_text(distinct) -> str:
-    parts = []
-    if distinct.function:
-        parts.append(f"in {distinct.function}")
-    if distinct.argument:
-        parts.append(f"of {distinct.argument}")
-    if distinct.origin:
-        parts.append(f"of a local from {distinct.origin}")
-    if distinct.condition:
-        parts.append(f"when {distinct.condition.replace('$ARG', 'x')} is known")
-    return "put " + ", ".join(parts)
+    click.echo("\n".join(describe(load_rules(tuple(rules_dirs)).select((rule_id,), ()), rule_id)))
 
 
 @cli.command("test-rules", epilog=EXIT_CODES_HELP)
