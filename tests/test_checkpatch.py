@@ -53,7 +53,7 @@ def test_text_reads_like_a_review_reply(cache):
 
 
 def test_a_patch_that_only_fixes_exits_0_and_stdin_works(cache, tmp_path):
-    # Patch 2 alone does not apply before patch 1 (it needs patch 1's context)? It does: it only touches wbfs_drop.
+    # Patch 2 applies without patch 1: it only touches wbfs_drop.
     fix = (PATCHES / "0002-wbfs-defer-iput.patch").read_bytes()
     result = check(cache, "-", stdin=fix)
     assert result.exit_code == 0, result.output
@@ -62,7 +62,8 @@ def test_a_patch_that_only_fixes_exits_0_and_stdin_works(cache, tmp_path):
 
 def test_the_tree_is_never_written(cache):
     before = {p: p.read_bytes() for p in TREE.rglob("*.c")}
-    check(cache, str(PATCHES / "series.mbox"))
+    result = check(cache, str(PATCHES / "series.mbox"))
+    assert result.exit_code == 1 and "new: " in result.stdout, result.output
     assert {p: p.read_bytes() for p in TREE.rglob("*.c")} == before
 
 

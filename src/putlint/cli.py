@@ -7,11 +7,12 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from . import __version__, store
+from . import __version__, options, store
 from .errors import (
     EXIT_CLEAN,
     EXIT_FINDINGS,
@@ -29,28 +30,6 @@ from .tree import open_tree, relative_scopes
 EXIT_CODES_HELP = "Exit codes: 0 clean, 1 findings, 2 usage or input error, 123 internal error."
 
 
-def tree_options(command):
-    """TREE, PATHS and the indexing options shared by every command that reads a tree."""
-    for decorator in reversed(
-        (
-            click.argument("tree", required=False, type=click.Path(path_type=str)),
-            click.argument("paths", nargs=-1, type=click.Path(path_type=str)),
-            click.option(
-                "--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count)."
-            ),
-            click.option(
-                "--cache-dir",
-                type=click.Path(path_type=Path, file_okay=False),
-                default=None,
-                help="Where the index lives (default: $PUTLINT_CACHE_DIR or ~/.cache/putlint); never inside the tree.",
-            ),
-            click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files whose tree path matches GLOB."),
-        )
-    ):
-        command = decorator(command)
-    return command
-
-
 @click.group(epilog=EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="putlint")
 def cli() -> None:
@@ -59,7 +38,7 @@ def cli() -> None:
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
-@tree_options
+@options.tree_arguments
 @click.option(
     "--parse-all",
     is_flag=True,
@@ -77,25 +56,15 @@ def index(tree, paths, jobs, cache_dir, exclude, parse_all) -> None:
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
-@tree_options
+@options.tree_arguments
 @click.option("--format", "-f", "output_format", type=click.Choice(sorted(FORMATS)), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write the report here.")
-@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
+@options.rules
 @click.option("--select", multiple=True, metavar="ID", help="Run only these checks (repeatable).")
 @click.option("--ignore", multiple=True, metavar="ID", help="Skip these checks (repeatable).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option(
-    "--graph-scope",
-    multiple=True,
-    metavar="PATH",
-    help="Build the call graph from these parts of the tree only (default: all of it).",
-)
-@click.option(
-    "--config",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Allowlist file (default: TREE/.putlint.toml).",
-)
+@options.graph_scope
+@options.config
 def scan(
     tree, paths, jobs, cache_dir, exclude, output_format, output, rules_dirs, select, ignore, exit_zero, graph_scope,
     config,
@@ -105,11 +74,10 @@ def scan(
     Findings are reported where the put lies under PATHS (default: anywhere).
     """
     rules = load_rules(tuple(rules_dirs)).select(tuple(select), tuple(ignore))
-    root = open_tree(tree or os.environ.get("PUTLINT_TREE") or ".")
+    root = _tree(tree)
     report_scopes = relative_scopes(root, tuple(paths))
     graph_scopes = relative_scopes(root, tuple(graph_scope))
-    progress = _progress_bar() if sys.stderr.isatty() else None
-    try:
+    with _progress() as progress:
         run = run_scan(
             root,
             rules,
@@ -121,9 +89,6 @@ def scan(
             config=config,
             progress=progress,
         )
-    finally:
-        if progress is not None:
-            click.echo("", err=True)
     _print_problems(run.warnings, run.diagnostics)
     render = FORMATS[output_format]
     if output is None:
@@ -142,16 +107,11 @@ def scan(
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--tree", "tree", required=True, type=click.Path(path_type=str), help="The kernel tree the series is for.")
 @click.option("--format", "-f", "output_format", type=click.Choice(sorted(CHECK_FORMATS)), default="text", show_default=True)
-@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Where the index lives.")
-@click.option("--graph-scope", multiple=True, metavar="PATH", help="Build the call graph from these parts only.")
-@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for indexing.")
-@click.option(
-    "--config",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Allowlist file (default: TREE/.putlint.toml).",
-)
+@options.cache_dir
+@options.graph_scope
+@options.rules
+@options.jobs
+@options.config
 def check_patch(files, tree, output_format, cache_dir, graph_scope, rules_dirs, jobs, config) -> None:
     """Report what a patch series introduces and what it fixes.
 
@@ -190,15 +150,10 @@ def check_patch(files, tree, output_format, cache_dir, graph_scope, rules_dirs, 
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
-@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Where the index lives.")
-@click.option("--graph-scope", multiple=True, metavar="PATH", help="Build the call graph from these parts only.")
-@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
-@click.option(
-    "--config",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Allowlist file (default: TREE/.putlint.toml).",
-)
+@options.cache_dir
+@options.graph_scope
+@options.rules
+@options.config
 def hook(cache_dir, graph_scope, rules_dirs, config) -> None:
     """Pre-commit check: findings the staged change introduces against HEAD.
 
@@ -235,7 +190,7 @@ def rules() -> None:
 
 
 @rules.command("list")
-@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
+@options.rules
 def rules_list(rules_dirs) -> None:
     """One line per check: id, context, severity, confidence."""
     for check in sorted(load_rules(tuple(rules_dirs)).checks.values(), key=lambda c: c.id):
@@ -244,7 +199,7 @@ def rules_list(rules_dirs) -> None:
 
 @rules.command("show")
 @click.argument("rule_id")
-@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
+@options.rules
 def rules_show(rule_id, rules_dirs) -> None:
     """A check with its context: what it looks for, and why."""
     click.echo("\n".join(describe(load_rules(tuple(rules_dirs)).select((rule_id,), ()), rule_id)))
@@ -252,7 +207,7 @@ def rules_show(rule_id, rules_dirs) -> None:
 
 @cli.command("test-rules", epilog=EXIT_CODES_HELP)
 @click.argument("directory", type=click.Path(path_type=Path))
-@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
+@options.rules
 def test_rules(directory, rules_dirs) -> None:
     """Check rules against the // ruleid: and // ok: annotations of a fixture tree."""
     from .ruletest import run_rule_tests
@@ -273,10 +228,9 @@ def test_rules(directory, rules_dirs) -> None:
 
 
 def _index(tree, paths, jobs, cache_dir, exclude, parse_all) -> IndexRun:
-    root = open_tree(tree or os.environ.get("PUTLINT_TREE") or ".")
+    root = _tree(tree)
     scopes = relative_scopes(root, tuple(paths))
-    progress = _progress_bar() if sys.stderr.isatty() else None
-    try:
+    with _progress() as progress:
         return update_index(
             root,
             cache_dir or store.default_cache_dir(),
@@ -286,8 +240,21 @@ def _index(tree, paths, jobs, cache_dir, exclude, parse_all) -> IndexRun:
             skip_preprocessor_only=not parse_all,
             progress=progress,
         )
+
+
+def _tree(tree: str | None) -> Path:
+    """TREE as given, else $PUTLINT_TREE, else the current directory."""
+    return open_tree(tree or os.environ.get("PUTLINT_TREE") or ".")
+
+
+@contextmanager
+def _progress():
+    """A progress bar on a terminal's stderr (None elsewhere), ended with a newline."""
+    show = _progress_bar() if sys.stderr.isatty() else None
+    try:
+        yield show
     finally:
-        if progress is not None:
+        if show is not None:
             click.echo("", err=True)
 
 

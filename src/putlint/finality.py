@@ -16,7 +16,7 @@ from functools import cached_property
 from . import conditions
 from .facts import PutArgument
 from .graph import CALLBACK, Program, subsystem_of
-from .ruleset import Context, Put
+from .ruleset import Context, Put, rule_keys
 from .search.reach import PutSite, ReachTree
 from .search.sources import SourceReader
 from .search.stats import ContextStats
@@ -54,18 +54,21 @@ class _Site:
 
 @dataclass(frozen=True)
 class Filter:
-    """A rule key (`on` a put rule or a context) whose entries can rule a put
-    out; `stat` is the `ContextStats` counter that counts it; a filter that
-    `needs_argument` applies only when the put's argument is read."""
+    """What a rule key (of a `Put`, or of the `Context`) rules out: a filter
+    that `needs_argument` applies only when the put's argument is read. The
+    stat that counts it is the key's own (`ruleset.rule_key`)."""
 
     key: str
-    on: str  # "put" or "context"
-    stat: str
+    on: type  # Put or Context
     needs_argument: bool
     holds: Callable[[_Site], bool]
 
+    @property
+    def stat(self) -> str:
+        return next(f.metadata["stat"] for f in rule_keys(self.on) if f.name == self.key)
+
     def applies(self, put_rule: Put, context: Context) -> bool:
-        return bool(getattr(put_rule if self.on == "put" else context, self.key))
+        return bool(getattr(put_rule if self.on is Put else context, self.key))
 
 
 def _taken_before(at: _Site) -> bool:
@@ -119,13 +122,14 @@ def _distinct(at: _Site) -> bool:
 
 
 FILTERS: tuple[Filter, ...] = (
-    Filter("nonfinal_if_preceded_by", "put", "nonfinal", False, _taken_before),
-    Filter("held_across_by", "put", "nonfinal", False, _held_across),
-    Filter("nonfinal_if_from", "put", "nonfinal", True, _from_held_origin),
-    Filter("nonfinal_if_argument", "put", "nonfinal", True, _held_argument),
-    Filter("harmless_when", "put", "harmless_puts", True, _harmless),
-    Filter("distinct_objects", "context", "distinct_objects", True, _distinct),
+    Filter("nonfinal_if_preceded_by", Put, False, _taken_before),
+    Filter("held_across_by", Put, False, _held_across),
+    Filter("nonfinal_if_from", Put, True, _from_held_origin),
+    Filter("nonfinal_if_argument", Put, True, _held_argument),
+    Filter("harmless_when", Put, True, _harmless),
+    Filter("distinct_objects", Context, True, _distinct),
 )
+_STATS = {row.key: row.stat for row in FILTERS}
 
 
 class PutJudge:
@@ -145,7 +149,8 @@ class PutJudge:
             if row.needs_argument and at.argument is None:
                 return True
             if row.holds(at):
-                setattr(stats, row.stat, getattr(stats, row.stat) + 1)
+                stat = _STATS[row.key]
+                setattr(stats, stat, getattr(stats, stat) + 1)
                 return False
         return True
 
