@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from putlint.cli import cli, main
 
 FIXTURES = Path(__file__).parent / "fixtures"
-TREE = FIXTURES / "rules" / "tree"
+from trees import TREE
 PATCHES = FIXTURES / "patches"
 
 

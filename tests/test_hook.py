@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from putlint.cli import cli, main
 
-TREE = Path(__file__).parent / "fixtures" / "rules" / "tree"
+from trees import TREE
 
 
 def git(repo: Path, *args: str) -> None:

@@ -11,7 +11,7 @@ from putlint.cli import cli, main
 from putlint.errors import InputError
 from putlint.ruleset import PLACEHOLDERS, load_rules
 
-FIXTURE = Path(__file__).parent / "fixtures" / "rules" / "tree"
+from trees import RULES, TREE as FIXTURE
 
 CONTEXT = """id: extra
 description: a test context

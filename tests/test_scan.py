@@ -11,8 +11,7 @@ from click.testing import CliRunner
 from putlint.cli import cli, main
 from putlint.ruleset import load_rules
 from putlint.ruletest import annotations_of, run_rule_tests
-
-FIXTURE = Path(__file__).parent / "fixtures" / "rules" / "tree"
+from trees import RULES, TREE as FIXTURE
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +25,9 @@ def scan_json(tmp_path_factory):
 
 
 def test_rule_fixtures_match_their_annotations():
-    result = run_rule_tests(FIXTURE, load_rules())
-    assert result.missing == () and result.unexpected == () and result.untested == ()
-    assert result.findings == 16
+    result = run_rule_tests(RULES, load_rules())
+    assert result.missing == result.unexpected == result.untested == result.promote == result.misplaced == ()
+    assert result.passed and result.findings == 16
     assert {a.rule for a in result.annotations} == set(load_rules().checks)
 
 

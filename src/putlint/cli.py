@@ -214,15 +214,20 @@ def test_rules(directory, rules_dirs) -> None:
 
     result = run_rule_tests(directory, load_rules(tuple(rules_dirs)))
     for annotation in result.missing:
-        click.echo(f"{annotation.path}:{annotation.line}: missing finding [{annotation.rule}]")
+        click.echo(f"{annotation.path}:{annotation.line}: missing finding [{annotation.rule}] ({annotation.kind})")
     for path, line, rule in result.unexpected:
         click.echo(f"{path}:{line}: unexpected finding [{rule}]")
+    for annotation in result.promote:
+        click.echo(f"{annotation.path}:{annotation.line}: reported now: make this todoruleid a ruleid [{annotation.rule}]")
+    for annotation in result.misplaced:
+        click.echo(f"{annotation.path}:{annotation.line}: annotates {annotation.rule} in another check's case folder")
     for rule in result.untested:
         click.echo(f"rule {rule}: needs at least one // ruleid: and one // ok: case")
     verdict = "passed" if result.passed else "failed"
     click.echo(
         f"rule tests {verdict}: {len(result.annotations)} annotations, {result.findings} findings,"
-        f" {len(result.missing)} missing, {len(result.unexpected)} unexpected"
+        f" {len(result.missing)} missing, {len(result.unexpected)} unexpected;"
+        f" known gaps: {result.count('todoruleid')} todoruleid, {result.count('todook')} todook"
     )
     sys.exit(EXIT_CLEAN if result.passed else EXIT_FINDINGS)
 
