@@ -20,6 +20,7 @@ from .sources import SourceReader
 from .stats import ContextStats
 
 _FIRST = itemgetter(0)
+ENTRY_PREFIX = "context entry: "
 
 
 class ReachState(NamedTuple):
@@ -100,11 +101,11 @@ def entries(program: Program, context: Context) -> tuple[list[tuple[int, str]], 
     ops = []
     for entry in context.entries:
         if entry.function:
-            why = entry.why or f"context entry: {entry.function}"
+            why = ENTRY_PREFIX + (entry.why or entry.function)
             direct.extend((f, why) for f in program.functions_named(entry.function))
         else:
             struct_type, field_name = entry.ops.split(".")
-            why = f"context entry: (struct {struct_type})->{field_name}"
+            why = f"{ENTRY_PREFIX}(struct {struct_type})->{field_name}"
             ops.extend((f, why) for f in program.ops_targets(struct_type, field_name))
     return direct, ops
 
