@@ -27,7 +27,7 @@ def scan_json(tmp_path_factory):
 def test_rule_fixtures_match_their_annotations():
     result = run_rule_tests(RULES, load_rules())
     assert result.missing == result.unexpected == result.untested == result.promote == result.misplaced == ()
-    assert result.passed and result.findings == 16
+    assert result.passed and result.findings == 18
     assert {a.rule for a in result.annotations} == set(load_rules().checks)
 
 
@@ -55,8 +55,10 @@ def test_writeback_finding_with_both_chains(scan_json):
     assert finding["message"] == (
         "iput() may drop the last inode reference in writeback context; its teardown reaches "
         "inode_wait_for_writeback, which sleeps until I_SYNC clears, and this writeback worker holds I_SYNC "
-        "(fs/fs-writeback.c)"
+        "(fs/fs-writeback.c) (self-deadlock: only this writeback worker completes it)"
     )
+    assert (finding["severity"], finding["cycle"]) == (
+        "error", {"kind": "self-deadlock", "why": "only this writeback worker completes it"})
 
 
 def test_messenger_finding_goes_through_the_callback_and_ceph_evict_inode(scan_json):
@@ -78,6 +80,7 @@ def test_reclaim_findings_cover_the_shrinker_and_the_generic_dcache_put(scan_jso
     assert reclaim == [
         ("fs/dcache.c", 9, "jbd2__journal_start"),
         ("fs/gfpfs/inode.c", 16, "kmalloc(GFP_KERNEL)"),
+        ("fs/nofailfs/inode.c", 18, "kmalloc(GFP_NOFS|__GFP_NOFAIL)"),
     ]
 
 
@@ -91,7 +94,7 @@ def test_json_contract(scan_json):
     assert scan_json["version"] == 1
     assert set(scan_json) == {"version", "tree", "findings", "diagnostics", "stats"}
     keys = {"rule", "context", "severity", "confidence", "path", "line", "col", "function", "put", "wait",
-            "reach", "teardown", "fingerprint", "suppressed", "suppression", "message"}
+            "reach", "teardown", "fingerprint", "suppressed", "suppression", "message", "cycle"}
     assert all(set(f) == keys for f in scan_json["findings"])
     order = [(f["path"], f["line"], f["col"], f["rule"]) for f in scan_json["findings"]]
     assert order == sorted(order)
@@ -131,7 +134,7 @@ def test_conditions_at_the_put_site_tell_what_it_drops(scan_json):
     # r_parent (also as passed down: ceph_inode(req->r_parent)), parse_longname and S_ISDIR
     # are directories; the else branch may be a file; the inode of the request's dentry is
     # held by the request, any other target is not
-    assert ceph == {9, 24, 60, 79, 92}
+    assert ceph == {9, 26, 63, 82, 95}
     assert scan_json["stats"]["contexts"]["ceph-messenger"]["distinct_object_puts"] == 4
 
 
@@ -154,7 +157,7 @@ def test_text_output_and_exit_codes(tmp_path):
     assert lines[0] == (
         "fs/wbfs/inode.c:6:2: error: iput() may drop the last inode reference in writeback context; its teardown"
         " reaches inode_wait_for_writeback, which sleeps until I_SYNC clears, and this writeback worker holds"
-        " I_SYNC (fs/fs-writeback.c) [final-put-in-writeback]"
+        " I_SYNC (fs/fs-writeback.c) (self-deadlock: only this writeback worker completes it) [final-put-in-writeback]"
     )
     assert lines[1].startswith("  reach:    wb_workfn (fs/fs-writeback.c:26) [context entry: writeback worker")
     assert "  teardown: iput (fs/inode.c:19) [put]" in lines
@@ -166,7 +169,7 @@ def test_text_output_and_exit_codes(tmp_path):
     only = CliRunner().invoke(
         cli, ["scan", str(FIXTURE), "--cache-dir", cache, "-j", "1", "--select", "final-put-in-reclaim"]
     )
-    assert only.stdout.count("[final-put-in-reclaim]") == 2 and "[final-put-in-writeback]" not in only.stdout
+    assert only.stdout.count("[final-put-in-reclaim]") == 3 and "[final-put-in-writeback]" not in only.stdout
 
 
 def test_allowlist_in_putlint_toml(tmp_path):

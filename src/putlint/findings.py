@@ -36,6 +36,8 @@ class Finding:
     reach: tuple[Hop, ...]
     teardown: tuple[Hop, ...]
     message: str
+    cycle: str = ""  # self-deadlock, stall or hazard (waits.CYCLES); "" when the wait has no model
+    cycle_why: str = ""
     suppressed: bool = False
     suppression: str = ""
     fingerprint: str = field(default="")

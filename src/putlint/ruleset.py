@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from .errors import InputError
+from .waits import CYCLES, Wait, Worker, read_waits, read_workers
 from .rulefile import (
     Mapping,
     check_condition,
@@ -36,7 +37,7 @@ from .rulefile import (
 
 SEVERITIES = ("error", "warning", "note")
 CONFIDENCES = ("high", "medium", "low")
-PLACEHOLDERS = ("PUT", "OBJECT", "CONTEXT", "WAIT", "WAIT_WHY", "FUNCTION")
+PLACEHOLDERS = ("PUT", "OBJECT", "CONTEXT", "WAIT", "WAIT_WHY", "FUNCTION", "CYCLE")
 
 Show = Callable[[object, object], list[str]]  # (the rule, the key's value) -> lines of `rules show`
 
@@ -66,15 +67,6 @@ class Entry:
     @property
     def text(self) -> str:
         return self.function or f"(struct {self.ops.replace('.', ')->')}"
-
-
-@dataclass(frozen=True, slots=True)
-class Wait:
-    """What a context must never reach: a function, or a call whose GFP flags match."""
-
-    function: str = ""
-    gfp: str = ""  # regular expression on the call's GFP argument
-    why: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,19 +176,6 @@ def _entries(mapping: Mapping, key: str) -> tuple[Entry, ...]:
     return tuple(entries)
 
 
-def _waits(mapping: Mapping, key: str) -> tuple[Wait, ...]:
-    waits = []
-    for item in mapping.mappings(key, required=True):
-        item.check_keys({"function", "gfp", "why"})
-        function, gfp = item.text("function", required=False), item.text("gfp", required=False)
-        if bool(function) == bool(gfp):
-            raise item.error(item.line, "a wait names exactly one of 'function' or 'gfp'")
-        if gfp:
-            check_regex(item, "gfp", gfp)
-        waits.append(Wait(function, gfp, item.text("why", required=True)))
-    return tuple(waits)
-
-
 def _masked_scope(mapping: Mapping, key: str) -> MaskedScope:
     scope = mapping.mapping(key)
     if scope is None:
@@ -282,6 +261,14 @@ def _one_of(choices: tuple[str, ...], name: str):
     return read
 
 
+def _severity_by_cycle(mapping: Mapping, key: str) -> tuple[tuple[str, str], ...]:
+    table = mapping.mapping(key)
+    if table is None:
+        return ()
+    table.check_keys(set(CYCLES))
+    return tuple((cycle, _one_of(SEVERITIES, f"the severity of a {cycle}")(table, cycle)) for cycle in CYCLES if cycle in table.items)
+
+
 def _message(mapping: Mapping, key: str) -> str:
     message = mapping.text(key)
     for placeholder in re.findall(r"\$([A-Z_]+)", message):
@@ -317,7 +304,19 @@ class Context:
     description: str = rule_key(required_text, default="", show=lambda r, v: [f"context {r.id}: {v}"])
     entries: tuple[Entry, ...] = rule_key(_entries, show=lambda r, v: ["entries: " + ", ".join(e.text for e in v)])
     waits: tuple[Wait, ...] = rule_key(
-        _waits, show=lambda r, v: ["waits:", *(f"  {w.function or 'gfp ~ ' + w.gfp}: {w.why}" for w in v)]
+        read_waits,
+        show=lambda r, v: [
+            "waits:",
+            *(
+                f"  {w.function or 'gfp ~ ' + w.gfp}: {w.why}"
+                + (f" [completed by {w.completed_by}{' (' + '/'.join(w.completed_on) + ')' if w.completed_on else ''}]" if w.completed_by else "")
+                + (f" [pinned: {w.pinned.issuer} takes {'/'.join(w.pinned.take)}]" if w.pinned else "")
+                for w in v
+            ),
+        ],
+    )
+    workers: tuple[Worker, ...] = rule_key(  # which worker of the context's pool a chain runs on
+        read_workers, show=lambda r, v: [f"workers: " + ", ".join(f"{w.function} ({w.worker})" for w in v)] if v else []
     )
     nofs_scope: MaskedScope = rule_key(
         _masked_scope,
@@ -383,11 +382,16 @@ class Check:
     kind: str = rule_key(_check_kind, default="final-put")  # the analysis (putlint.checks) that runs it
     context: str = rule_key(required_text, default="")
     puts: tuple[str, ...] = rule_key(required_words)
-    severity: str = rule_key(_one_of(SEVERITIES, "severity"), default="")
+    severity: str = rule_key(_one_of(SEVERITIES, "severity"), default="")  # of findings whose wait has no model
+    severity_by_cycle: tuple[tuple[str, str], ...] = rule_key(_severity_by_cycle)  # (cycle kind, severity)
     confidence: str = rule_key(_one_of(CONFIDENCES, "confidence"), default="")
     message: str = rule_key(_message, default="")
     description: str = rule_key(required_text, default="")
     references: tuple[str, ...] = rule_key(words)
+
+    def severity_for(self, cycle: str) -> str:
+        """The severity of a finding whose teardown closes a `cycle` (waits.CYCLES)."""
+        return dict(self.severity_by_cycle).get(cycle, self.severity)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,7 +41,8 @@ from ..graph import CALLBACK, subsystem_of
 from ..ruleset import Check, Context, Put
 from ..search.reach import PutSite, ReachTree, reach
 from ..search.stats import ContextStats
-from ..search.teardown import WAIT_PREFIX
+from ..search.teardown import WAIT_PREFIX, TeardownResult
+from ..waits import cycle_of
 
 KIND = "final-put"
 
@@ -62,6 +63,7 @@ def findings(analysis, context: Context, checks: list[Check], in_scope) -> list[
                 put_rule_of.setdefault(name, analysis.rules.puts[put_id])
     tracked: set[int] = set()
     refuted_sites: set[tuple[int, int, int]] = set()
+    pinned_sites: set[tuple[int, int, int]] = set()
     for round_number in range(_ROUNDS):
         before = analysis.stats.get(context.id, ContextStats())
         analysis.stats[context.id] = stats = ContextStats(fanout_cuts=before.fanout_cuts, expanded=before.expanded)
@@ -80,7 +82,9 @@ def findings(analysis, context: Context, checks: list[Check], in_scope) -> list[
             # (fs/dcache.c) to the subsystem the path came from.
             owner = subsystem_of(path) or site.state.subsystem
             teardown = analysis.teardown.chain(site.edge.callee, owner, context, program.func_file[site.function], stats)
-            if teardown is None:
+            if teardown.hops is None:
+                if teardown.pinned:
+                    pinned_sites.add((site.function, site.edge.line, site.edge.col))
                 continue
             segment = _ruled_out_segment(analysis, tree, site)
             if segment and not segment <= tracked and round_number + 1 < _ROUNDS:
@@ -101,6 +105,7 @@ def findings(analysis, context: Context, checks: list[Check], in_scope) -> list[
                 found.append(_finding(analysis, check, context, put_rule.object, site, path, chain, teardown))
                 stats.findings += 1
     stats.infeasible_puts = len(refuted_sites)
+    stats.pinned_work_puts = len(pinned_sites)
     return found
 
 
@@ -133,8 +138,11 @@ def _ruled_out_segment(analysis, tree: ReachTree, site: PutSite) -> frozenset[in
 
 
 def _finding(analysis, check: Check, context: Context, object_kind: str, site: PutSite, path: str,
-             reach_chain: tuple[Hop, ...], teardown: tuple[Hop, ...]) -> Finding:
-    wait_hop = teardown[-1]
+             reach_chain: tuple[Hop, ...], teardown: TeardownResult) -> Finding:
+    wait_hop = teardown.hops[-1]
+    cycle, why = cycle_of(teardown.wait, tuple(hop.function for hop in reach_chain), context.workers, context.id)
+    if teardown.unpinned:
+        why += f"; the work it waits for is not pinned: {teardown.unpinned}"
     values = {
         "PUT": site.edge.callee,
         "OBJECT": object_kind,
@@ -142,12 +150,13 @@ def _finding(analysis, check: Check, context: Context, object_kind: str, site: P
         "WAIT": wait_hop.function,
         "WAIT_WHY": wait_hop.via.removeprefix(WAIT_PREFIX),
         "FUNCTION": analysis.program.func_name[site.function],
+        "CYCLE": f"{cycle}: {why}" if cycle else "no wait model",
     }
     message = re.sub(r"\$([A-Z_]+)", lambda m: values.get(m.group(1), m.group(0)), check.message)
     return Finding(
         rule=check.id,
         context=context.id,
-        severity=check.severity,
+        severity=check.severity_for(cycle),
         confidence=check.confidence,
         path=path,
         line=site.edge.line,
@@ -156,6 +165,8 @@ def _finding(analysis, check: Check, context: Context, object_kind: str, site: P
         put=site.edge.callee,
         wait=wait_hop.function,
         reach=reach_chain,
-        teardown=teardown,
+        teardown=teardown.hops,
         message=message,
+        cycle=cycle,
+        cycle_why=why,
     ).with_fingerprint()

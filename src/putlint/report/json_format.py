@@ -43,7 +43,7 @@ def _finding(finding) -> dict:
             "suppression",
             "message",
         )
-    }
+    } | {"cycle": {"kind": finding.cycle, "why": finding.cycle_why}}
 
 
 def render(run: ScanRun, out: TextIO) -> None:

@@ -16,6 +16,7 @@ from ..findings import Finding, number_repeats
 from ..graph import Program
 from ..ruleset import Check, RuleSet
 from .edges import EdgeView
+from .pinned import PinnedWork
 from .reach import entries
 from .sources import Sources, SourceReader
 from .stats import ContextStats, Dependencies
@@ -44,8 +45,8 @@ class Analysis:
         self.program = program
         self.rules = rules
         self.edges = EdgeView(program, rules)
-        self.teardown = Teardown(self.edges, rules)
         self.sources = SourceReader(program, sources)
+        self.teardown = Teardown(self.edges, rules, PinnedWork(program, self.sources))
         self.judge = PutJudge(program, self.sources)
         self.stats: dict[str, ContextStats] = {}
 

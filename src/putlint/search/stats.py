@@ -19,6 +19,7 @@ class ContextStats:
     distinct_objects: int = 0
     harmless_puts: int = 0
     infeasible_puts: int = 0  # every chain to them is ruled out by a constant passed down it
+    pinned_work_puts: int = 0  # their teardown reaches only waits for work that pins the object
     tracked_functions: int = 0  # functions searched with the constants their callers pass
     findings: int = 0
     depth_cut: int = 0
@@ -35,6 +36,7 @@ class ContextStats:
             "distinct_object_puts": self.distinct_objects,
             "harmless_puts": self.harmless_puts,
             "infeasible_puts": self.infeasible_puts,
+            "pinned_work_puts": self.pinned_work_puts,
             "tracked_functions": self.tracked_functions,
             "findings": self.findings,
             "depth_cut": self.depth_cut,

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from dataclasses import dataclass
 
 from ..findings import Hop
 from ..graph import Edge
-from ..ruleset import Context, RuleSet, Wait
+from ..ruleset import Context, RuleSet
+from ..waits import Wait
 from .edges import EdgeView
+from .pinned import PinnedWork
 from .reach import via_text
 from .stats import ContextStats
 
@@ -23,22 +26,35 @@ WAIT_PREFIX = "wait: "
 _NEVER_ENDS = 1 << 30
 
 
+@dataclass(frozen=True, slots=True)
+class TeardownResult:
+    """What a put's teardown reaches: the shortest chain to a wait (None when
+    none is reached), the wait, why pinned work did not rule it out (when its
+    wait has a `pinned` model), and the pinned waits that were passed over."""
+
+    hops: tuple[Hop, ...] | None
+    wait: Wait | None = None
+    unpinned: str = ""
+    pinned: tuple[str, ...] = ()  # "wait: why the work it waits for is pinned"
+
+
 class Teardown:
     """Shortest teardown chains, cached per (put, owning subsystem, context)."""
 
-    def __init__(self, edges: EdgeView, rules: RuleSet):
+    def __init__(self, edges: EdgeView, rules: RuleSet, pinned: PinnedWork):
         self.edges = edges
+        self.pinned_work = pinned
         self.limit = rules.limits.teardown_depth
-        self._chains: dict[tuple[str, str, str], tuple[Hop, ...] | None] = {}
+        self._results: dict[tuple[str, str, str], TeardownResult] = {}
 
-    def chain(self, put: str, affinity: str, context: Context, origin_file: int, stats: ContextStats) -> tuple[Hop, ...] | None:
-        """Shortest chain from `put` (as resolved from `origin_file`) to a wait of `context`, or None."""
+    def chain(self, put: str, affinity: str, context: Context, origin_file: int, stats: ContextStats) -> TeardownResult:
+        """The teardown of `put` (as resolved from `origin_file`) for objects of `affinity` in `context`."""
         key = (put, affinity, context.id)
-        if key not in self._chains:
-            self._chains[key] = self._search(put, affinity, context, origin_file, stats)
-        return self._chains[key]
+        if key not in self._results:
+            self._results[key] = self._search(put, affinity, context, origin_file, stats)
+        return self._results[key]
 
-    def _search(self, put, affinity, context: Context, origin_file, stats) -> tuple[Hop, ...] | None:
+    def _search(self, put, affinity, context: Context, origin_file, stats) -> TeardownResult:
         edges = self.edges
         program = edges.program
         wait_functions = {w.function: w for w in context.waits if w.function}
@@ -47,6 +63,7 @@ class Teardown:
         # A state is (function, inside a masked-wait scope).
         parent: dict[tuple[int, bool], tuple[tuple[int, bool], Edge] | None] = {}
         queue: deque[tuple[tuple[int, bool], int]] = deque()
+        passed_over: dict[str, str] = {}
         for start in sorted(program.resolve_name(put, origin_file)):
             parent[(start, False)] = None
             queue.append(((start, False), 0))
@@ -64,8 +81,14 @@ class Teardown:
                 wait = wait_functions.get(edge.callee) or wait_functions.get(target_name)
                 if wait is None and not inside and edge.gfp:
                     wait = next((w for pattern, w in gfp_waits if pattern.search(edge.gfp)), None)
+                if wait is not None and wait.pinned is not None:
+                    verdict = self.pinned_work.verdict(wait.pinned, affinity)
+                    if verdict.holds:
+                        passed_over[edge.callee] = verdict.why
+                        continue  # the work it waits for cannot be pending at a final put
+                    return TeardownResult(self._rebuild(parent, state, edge, wait, put), wait, verdict.why, _listed(passed_over))
                 if wait is not None:
-                    return self._rebuild(parent, state, edge, wait, put)
+                    return TeardownResult(self._rebuild(parent, state, edge, wait, put), wait, "", _listed(passed_over))
                 if edge.target < 0 or edge.callee in edges.opaque or target_name in edges.opaque:
                     continue
                 next_state = (edge.target, inside)
@@ -73,7 +96,7 @@ class Teardown:
                     continue
                 parent[next_state] = (state, edge)
                 queue.append((next_state, depth + 1))
-        return None
+        return TeardownResult(None, pinned=_listed(passed_over))
 
     def _rebuild(self, parent, state, edge: Edge, wait: Wait, put: str) -> tuple[Hop, ...]:
         program = self.edges.program
@@ -87,6 +110,10 @@ class Teardown:
         function = current[0]
         hops.append(Hop(put, program.path_of(function), program.func_line[function], "put"))
         return tuple(reversed(hops))
+
+
+def _listed(passed_over: dict[str, str]) -> tuple[str, ...]:
+    return tuple(f"{wait}: {why}" for wait, why in sorted(passed_over.items()))
 
 
 def _masked_scopes(calls: list[Edge], context: Context) -> list[tuple[int, int]]:
