@@ -10,6 +10,7 @@ from putlint.errors import InputError
 from putlint.ruleset import load_rules
 from putlint.scan import scan
 from putlint.tree import open_tree
+from test_ruleset import CONTEXT
 from trees import TREE
 
 
@@ -86,16 +87,6 @@ def test_reclaim_severities_follow_the_cycle(fixture_findings):
         ("fs/gfpfs/inode.c", 16): ("note", "hazard"),  # GFP_KERNEL under PF_MEMALLOC can only fail
         ("fs/nofailfs/inode.c", 18): ("warning", "stall"),  # __GFP_NOFAIL waits for others to free memory
     }
-
-
-CONTEXT = """id: extra
-description: a test context
-entries:
-  - function: extra_workfn
-waits:
-  - function: extra_wait
-    why: waits for itself
-"""
 
 
 @pytest.mark.parametrize(
