@@ -20,11 +20,12 @@ from .errors import (
     EXIT_INTERNAL_ERROR,
     InputError,
 )
+from .config import load_config
 from .index import IndexRun, update_index
-from .report import CHECK_FORMATS, FORMATS
+from .outputs import emit, print_config_warnings, sarif_on_input_error
+from .report import CHECK_FORMATS, FORMATS, ReportContext, writer
 from .ruleset import describe, load_rules
 from .scan import scan as run_scan
-from .suppress import load_allowlist
 from .tree import open_tree, relative_scopes
 
 EXIT_CODES_HELP = "Exit codes: 0 clean, 1 findings, 2 usage or input error, 123 internal error."
@@ -57,48 +58,53 @@ def index(tree, paths, jobs, cache_dir, exclude, parse_all) -> None:
 
 @cli.command(epilog=EXIT_CODES_HELP)
 @options.tree_arguments
-@click.option("--format", "-f", "output_format", type=click.Choice(sorted(FORMATS)), default="text", show_default=True)
-@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write the report here.")
+@options.output_format(FORMATS)
+@options.output
+@options.source_url
 @options.rules
 @click.option("--select", multiple=True, metavar="ID", help="Run only these checks (repeatable).")
 @click.option("--ignore", multiple=True, metavar="ID", help="Skip these checks (repeatable).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @options.graph_scope
 @options.config
+@options.no_config
 def scan(
-    tree, paths, jobs, cache_dir, exclude, output_format, output, rules_dirs, select, ignore, exit_zero, graph_scope,
-    config,
+    tree, paths, jobs, cache_dir, exclude, output_format, output, source_url, rules_dirs, select, ignore, exit_zero,
+    graph_scope, config, no_config,
 ) -> None:
     """Report final puts that a context reaches while their teardown waits on it.
 
     Findings are reported where the put lies under PATHS (default: anywhere).
     """
-    rules = load_rules(tuple(rules_dirs)).select(tuple(select), tuple(ignore))
-    root = _tree(tree)
-    report_scopes = relative_scopes(root, tuple(paths))
-    graph_scopes = relative_scopes(root, tuple(graph_scope))
-    with _progress() as progress:
-        run = run_scan(
-            root,
-            rules,
-            cache_dir or store.default_cache_dir(),
-            report_scopes=report_scopes,
-            graph_scopes=graph_scopes,
-            excludes=tuple(exclude),
-            jobs=jobs,
-            config=config,
-            progress=progress,
+    with sarif_on_input_error(output_format, output) as chosen:
+        root = chosen.tree = _tree(tree)
+        settings = load_config(root, config, no_config)
+        print_config_warnings(settings)
+        output_format = chosen.format = output_format or settings.check_format(FORMATS) or "text"
+        rules = load_rules(tuple(rules_dirs) or settings.rules).select(
+            tuple(select) or settings.select, tuple(ignore) or settings.ignore
         )
-    _print_problems(run.warnings, run.diagnostics)
-    render = FORMATS[output_format]
-    if output is None:
-        render(run, sys.stdout)
-    else:
-        try:
-            with open(output, "w", encoding="utf-8") as out:
-                render(run, out)
-        except OSError as error:
-            raise InputError(f"cannot write {output}: {error.strerror}") from None
+        report_scopes = relative_scopes(root, tuple(paths))
+        graph_scopes = relative_scopes(root, tuple(graph_scope))
+        cache_dir = cache_dir or store.default_cache_dir()
+        context = chosen.context = ReportContext.of(
+            rules, index_file=store.index_path(cache_dir, root), graph_scopes=graph_scopes,
+            source_url=source_url or settings.source_url,
+        )
+        with _progress() as progress:
+            run = run_scan(
+                root,
+                rules,
+                cache_dir,
+                report_scopes=report_scopes,
+                graph_scopes=graph_scopes,
+                excludes=tuple(exclude),
+                jobs=jobs,
+                allowlist=settings.allowlist,
+                progress=progress,
+            )
+        _print_problems(run.warnings, run.diagnostics)
+        emit(writer(output_format, context), run, output)
     active = sum(1 for finding in run.findings if not finding.suppressed)
     sys.exit(EXIT_FINDINGS if active and not exit_zero else EXIT_CLEAN)
 
@@ -106,13 +112,18 @@ def scan(
 @cli.command("check-patch", epilog=EXIT_CODES_HELP)
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--tree", "tree", required=True, type=click.Path(path_type=str), help="The kernel tree the series is for.")
-@click.option("--format", "-f", "output_format", type=click.Choice(sorted(CHECK_FORMATS)), default="text", show_default=True)
+@options.output_format(CHECK_FORMATS)
+@options.output
+@options.source_url
 @options.cache_dir
 @options.graph_scope
 @options.rules
 @options.jobs
 @options.config
-def check_patch(files, tree, output_format, cache_dir, graph_scope, rules_dirs, jobs, config) -> None:
+@options.no_config
+def check_patch(
+    files, tree, output_format, output, source_url, cache_dir, graph_scope, rules_dirs, jobs, config, no_config
+) -> None:
     """Report what a patch series introduces and what it fixes.
 
     FILES are format-patch files, plain diffs or mbox series ('-' reads stdin).
@@ -122,30 +133,32 @@ def check_patch(files, tree, output_format, cache_dir, graph_scope, rules_dirs, 
     from .checkpatch import check_series
     from .patches import read_patches
 
-    ruleset = load_rules(tuple(rules_dirs))
-    root = open_tree(tree)
-    patches = []
-    for name in files:
-        if name == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            try:
-                data = Path(name).read_bytes()
-            except OSError as error:
-                raise InputError(f"cannot read {name}: {error.strerror}") from None
-        patches.extend(read_patches(data, name))
-    run = check_series(
-        root,
-        ruleset,
-        cache_dir or store.default_cache_dir(),
-        patches,
-        relative_scopes(root, tuple(graph_scope)),
-        jobs,
-        allowlist=load_allowlist(config or root / ".putlint.toml"),
-    )
-    for warning in run.warnings:
-        click.echo(warning, err=True)
-    CHECK_FORMATS[output_format](run, sys.stdout)
+    with sarif_on_input_error(output_format, output) as chosen:
+        root = chosen.tree = open_tree(tree)
+        settings = load_config(root, config, no_config)
+        print_config_warnings(settings)
+        output_format = chosen.format = output_format or settings.check_format(CHECK_FORMATS) or "text"
+        ruleset = load_rules(tuple(rules_dirs) or settings.rules).select(settings.select, settings.ignore)
+        cache_dir = cache_dir or store.default_cache_dir()
+        graph_scopes = relative_scopes(root, tuple(graph_scope))
+        context = chosen.context = ReportContext.of(
+            ruleset, index_file=store.index_path(cache_dir, root), graph_scopes=graph_scopes,
+            source_url=source_url or settings.source_url,
+        )
+        patches = []
+        for name in files:
+            if name == "-":
+                data = sys.stdin.buffer.read()
+            else:
+                try:
+                    data = Path(name).read_bytes()
+                except OSError as error:
+                    raise InputError(f"cannot read {name}: {error.strerror}") from None
+            patches.extend(read_patches(data, name))
+        run = check_series(root, ruleset, cache_dir, patches, graph_scopes, jobs, allowlist=settings.allowlist)
+        for warning in run.warnings:
+            click.echo(warning, err=True)
+        emit(writer(output_format, context, check=True), run, output)
     sys.exit(EXIT_FINDINGS if run.blocking else EXIT_CLEAN)
 
 
@@ -154,7 +167,8 @@ def check_patch(files, tree, output_format, cache_dir, graph_scope, rules_dirs, 
 @options.graph_scope
 @options.rules
 @options.config
-def hook(cache_dir, graph_scope, rules_dirs, config) -> None:
+@options.no_config
+def hook(cache_dir, graph_scope, rules_dirs, config, no_config) -> None:
     """Pre-commit check: findings the staged change introduces against HEAD.
 
     Run inside a kernel git repository. Exit 1 if the staged change introduces
@@ -165,18 +179,20 @@ def hook(cache_dir, graph_scope, rules_dirs, config) -> None:
     from .report.text import render_new
 
     root = open_tree(repository_root(Path.cwd()))
+    settings = load_config(root, config, no_config)
+    print_config_warnings(settings)
     patches, base = staged_change(root)
     if not patches:
         click.echo("putlint: nothing staged")
         sys.exit(EXIT_CLEAN)
     run = check_series(
         root,
-        load_rules(tuple(rules_dirs)),
+        load_rules(tuple(rules_dirs) or settings.rules).select(settings.select, settings.ignore),
         cache_dir or store.default_cache_dir(),
         patches,
         relative_scopes(root, tuple(graph_scope)),
         base=base,
-        allowlist=load_allowlist(config or root / ".putlint.toml"),
+        allowlist=settings.allowlist,
     )
     for warning in run.warnings:
         click.echo(warning, err=True)

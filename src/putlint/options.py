@@ -30,8 +30,28 @@ config = click.option(
     "--config",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Allowlist file (default: TREE/.putlint.toml).",
+    help="Configuration and allowlist file (default: .putlint.toml, else pyproject.toml's [tool.putlint],"
+    " from the tree upward).",
 )
+no_config = click.option("--no-config", is_flag=True, help="Read no configuration file (no allowlist either).")
+output = click.option(
+    "--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write the report here."
+)
+source_url = click.option(
+    "--source-url",
+    metavar="TEMPLATE",
+    default=None,
+    help="Link hops of the HTML report to TEMPLATE, with {path} and {line} filled in (default: file URLs"
+    " into the tree).",
+)
+
+
+def output_format(formats):
+    """-f/--format among `formats`; no default here: the configuration's, else text."""
+    return click.option(
+        "--format", "-f", "output_format", type=click.Choice(sorted(formats)), default=None,
+        help="Output format (default: the configuration's `format`, else text).",
+    )
 
 
 def tree_arguments(command):

@@ -12,7 +12,7 @@ from .findings import Finding, ScanRun
 from .graphcache import open_program, saved_program, update_index_while
 from .ruleset import RuleSet
 from .search import search_contexts
-from .suppress import load_allowlist, mark_suppressed
+from .suppress import AllowEntry, load_allowlist, mark_suppressed
 from .search.sources import tree_reader
 from .tree import in_scope
 
@@ -27,7 +27,9 @@ def scan(
     jobs: int | None = None,
     config: Path | None = None,
     progress=None,
+    allowlist: tuple[AllowEntry, ...] | None = None,
 ) -> ScanRun:
+    """`allowlist`, when given, replaces the one read from `config` (default TREE/.putlint.toml)."""
     started = time.monotonic()
     index_file = store.index_path(cache_dir, root)
     index_run, saved = update_index_while(
@@ -48,7 +50,9 @@ def scan(
             sources=tree_reader(root),
         )
     findings = sorted((f for result in results.values() for f in result.findings), key=Finding.sort_key)
-    findings = mark_suppressed(findings, tree_reader(root), load_allowlist(config or root / ".putlint.toml"))
+    if allowlist is None:
+        allowlist = load_allowlist(config or root / ".putlint.toml")
+    findings = mark_suppressed(findings, tree_reader(root), allowlist)
     searched = time.monotonic()
     stats = {
         "files": len(index_run.files),
