@@ -3,18 +3,20 @@ take a `ReportContext` (the checks, the index, source links)."""
 
 from functools import partial
 
-from . import gcc, json_format, sarif, text
+from . import gcc, html, json_format, sarif, text
 from .context import ReportContext
 
-FORMATS = {"text": text.render, "json": json_format.render, "gcc": gcc.render, "sarif": sarif.render}
+FORMATS = {"text": text.render, "json": json_format.render, "gcc": gcc.render, "sarif": sarif.render,
+           "html": html.render}
 CHECK_FORMATS = {
     "text": text.render_check,
     "json": json_format.render_check,
     "b4": json_format.render_b4,
     "gcc": gcc.render_check,
     "sarif": sarif.render_check,
+    "html": html.render_check,
 }
-_WITH_CONTEXT = {"sarif"}
+_WITH_CONTEXT = {"sarif", "html"}
 
 
 def writer(output_format: str, context: ReportContext, check: bool = False):

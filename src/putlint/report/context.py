@@ -22,6 +22,11 @@ class ReportContext:
 
     @classmethod
     def of(cls, rules: RuleSet | None, **more) -> ReportContext:
+        """The context of a run with `rules`; a bad `source_url` is an input error now, not after the scan."""
+        if more.get("source_url"):
+            from .html import check_source_url
+
+            check_source_url(more["source_url"])
         if rules is None:
             return cls(**more)
         return cls(tuple(sorted(rules.checks.values(), key=lambda c: c.id)), dict(rules.contexts), **more)
