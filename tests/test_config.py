@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from putlint.cli import cli, main
 from putlint.config import find_config, load_config
+from trees import TREE as FIXTURE
 
 FIXTURES = Path(__file__).parent / "fixtures"
-FIXTURE = FIXTURES / "rules" / "tree"
 ALLOW_DCACHE = '[[ignore]]\nrule = "final-put-in-reclaim"\npath = "fs/dcache.c"\nreason = "generic dcache put"\n'
 
 
@@ -98,7 +98,7 @@ def test_unknown_keys_in_pyproject_name_their_line_too(tree, tmp_path):
     [
         ('format = 3\n', ":1: format must be a string"),
         ('\n[checks]\nselect = "x"\nignore = [1]\n', ":4: ignore must be a list of strings"),
-        ('format = "b4"\n', ": format 'b4' is not one of gcc, json, sarif, text for this command"),
+        ('\nformat = "b4"\n', ":2: format 'b4' is not one of gcc, html, json, sarif, text for this command"),
         ('format = "text"\nnot toml at all\n', ": cannot read configuration: "),
         ('[[ignore]]\nrule = "x"\n', ":1: [[ignore]] entry 1 needs rule, path and reason"),
     ],

@@ -8,9 +8,9 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from putlint.cli import cli
+from trees import TREE
 
 FIXTURES = Path(__file__).parent / "fixtures"
-TREE = FIXTURES / "rules" / "tree"
 # vim's default 'errorformat' for gcc and Emacs' compilation-error-regexp for gnu both take these.
 NOTE = re.compile(r"^(?P<path>[^:\s]+):(?P<line>\d+): note: (?P<text>.+)$")
 

@@ -18,9 +18,9 @@ from putlint.report import ReportContext, html
 from putlint.ruleset import load_rules
 from putlint.scan import scan
 from putlint.tree import open_tree
+from trees import TREE
 
 FIXTURES = Path(__file__).parent / "fixtures"
-TREE = FIXTURES / "rules" / "tree"
 PATCHES = FIXTURES / "patches"
 REPOSITORY = Path(__file__).parent.parent
 ELIXIR = "https://elixir.bootlin.com/linux/v6.12/source/{path}#L{line}"

@@ -15,9 +15,9 @@ from putlint.report import ReportContext, sarif
 from putlint.ruleset import load_rules
 from putlint.scan import scan
 from putlint.tree import open_tree
+from trees import TREE
 
 FIXTURES = Path(__file__).parent / "fixtures"
-TREE = FIXTURES / "rules" / "tree"
 PATCHES = FIXTURES / "patches"
 
 

@@ -48,12 +48,13 @@ class Config:
     source_url: str = ""
     allowlist: tuple[AllowEntry, ...] = ()
     warnings: tuple[str, ...] = ()
+    format_where: str = ""  # "file:line" of `format`, for messages
 
     def check_format(self, choices) -> str:
         """The configured format, if it is one of `choices` ("" when none is configured)."""
         if self.format and self.format not in choices:
             raise InputError(
-                f"{self.path}: format {self.format!r} is not one of {', '.join(sorted(choices))} for this command"
+                f"{self.format_where}: format {self.format!r} is not one of {', '.join(sorted(choices))} for this command"
             )
         return self.format
 
@@ -125,6 +126,7 @@ def _parse(path: Path, text: str, data: dict, prefix: str) -> Config:
         source_url=_string(data, "source-url", where),
         allowlist=_allowlist(data.get("ignore", []), where, warnings),
         warnings=tuple(warnings),
+        format_where=where("", "format"),
     )
 
 
