@@ -147,6 +147,7 @@ class Browser:
         started = time.monotonic()
         self.call("Page.navigate", url=url)
         self.wait_event("Page.loadEventFired", timeout)
+        # the first frame drawn after the load event
         self.evaluate("new Promise(done => requestAnimationFrame(() => requestAnimationFrame(() => done(true))))")
         return time.monotonic() - started
 
@@ -164,12 +165,18 @@ class Browser:
         )
         for kind in ("mousePressed", "mouseReleased"):
             self.call("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left", clickCount=1)
+        self.settle()
+
+    def settle(self) -> None:
+        """Until what a click or a key queued has run: a details' toggle event comes in a later task."""
+        self.evaluate("new Promise(done => setTimeout(() => requestAnimationFrame(() => done(true)), 0))")
 
     def type_into(self, selector: str, text: str) -> None:
         """Focus the element and type `text` key by key."""
         self.evaluate(f"document.querySelector({json.dumps(selector)}).focus()")
         for char in text:
             self.call("Input.insertText", text=char)
+        self.settle()
 
     def screenshot(self, path: Path, full_page: bool = True) -> None:
         params = {"format": "png"}
