@@ -24,15 +24,27 @@ ELIXIR = "https://elixir.bootlin.com/linux/v6.12/source/{path}#L{line}"
 
 
 class Page(HTMLParser):
-    """Tags with their attributes and the text under each `<template>` drawn as the page would."""
+    """Tags with their attributes, those of each finding's body (inert text until
+    the finding is opened) included, as the page draws them."""
 
     def __init__(self, text: str):
         super().__init__()
         self.tags: list[tuple[str, dict]] = []
+        self.bodies: list[str] = []
+        self._in_body = False
         self.feed(text)
+        self.close()
+        for body in self.bodies:
+            self.tags.extend(Page(body).tags)
 
     def handle_starttag(self, tag, attrs):
         self.tags.append((tag, dict(attrs)))
+        self._in_body = tag == "script" and dict(attrs).get("class") == "finding-body"
+
+    def handle_data(self, data):
+        if self._in_body:
+            self.bodies.append(data)
+            self._in_body = False
 
     def all(self, tag, **wanted):
         return [attrs for name, attrs in self.tags if name == tag
@@ -64,6 +76,8 @@ def test_the_page_needs_nothing_from_the_network(run):
     page = Page(text)
     assert [tag for tag, _ in page.tags if tag in ("link", "img", "iframe", "object", "embed")] == []
     assert all("src" not in attrs for tag, attrs in page.tags)
+    scripts = [attrs for attrs in page.all("script")]
+    assert scripts[-1] == {} and all(attrs == {"type": "text/html", "class": "finding-body"} for attrs in scripts[:-1])
     assert "@import" not in text and "url(http" not in text and "//fonts." not in text
     (policy,) = page.all("meta", http_equiv="Content-Security-Policy")
     assert policy["content"].startswith("default-src 'none';")
@@ -191,6 +205,7 @@ def test_the_report_in_headless_chromium(chromium, cache, tmp_path):
         assert visible(page, "details.finding") == [f"f{n}" for n in range(1, 18) if n != 12]  # f12 is suppressed
         assert page.evaluate("document.getElementById('shown-count').textContent") == "16 of 17 finding(s)"
         assert page.evaluate("document.querySelectorAll('svg.chain').length") == 0  # drawn when opened
+        assert page.evaluate("document.querySelectorAll('script.finding-body').length") == 17
         page.type_into("#filter-text", "walkfs")
         assert visible(page, "details.finding") == ["f8", "f9"]
         assert page.evaluate("document.getElementById('shown-count').textContent") == "2 of 17 finding(s)"

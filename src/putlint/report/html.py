@@ -2,8 +2,9 @@
 style and script are inline, no network): a summary by context, subsystem,
 severity and confidence, a findings list that filters as you type, and per
 finding an SVG picture of both chains with the source around the put and the
-wait. A finding's picture and source are in a `<template>` drawn when it is
-opened, so a page with hundreds of findings loads at once.
+wait. A finding's picture and source are inert text (a `<script
+type="text/html">`) drawn when it is opened, so a page with hundreds of
+findings loads at once.
 
 Hops link to their source: a file URL into the tree, or `--source-url
 TEMPLATE` with `{path}` and `{line}`. A check-patch page shows per patch its

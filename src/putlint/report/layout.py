@@ -18,7 +18,7 @@ BOX_WIDTH = 300
 BOX_HEIGHT = 42
 GAP = 30  # between two boxes of a column: room for the arrow and its label
 COLUMN = 560  # from one column's left edge to the next one's
-MARGIN = 12
+MARGIN = 12  # every coordinate is a whole number: shorter markup
 CHAR = 7.3  # width of a 12px monospace character
 NAME_CHARS = int((BOX_WIDTH - 16) / 7.9)  # 13px bold names
 LABEL_CHARS = int((COLUMN - BOX_WIDTH / 2 - 48) / CHAR)  # stops short of the elbow
@@ -77,7 +77,7 @@ def picture(finding: Finding, link) -> Picture:
         arrows.append(_elbow(len(reach) - 1))
     rows = max(len(reach), len(teardown), 1)
     return Picture(
-        width=MARGIN * 2 + COLUMN + BOX_WIDTH / 2 + 8 + LABEL_CHARS * CHAR,
+        width=MARGIN * 2 + COLUMN + BOX_WIDTH // 2 + 8 + int(LABEL_CHARS * CHAR),
         height=MARGIN * 2 + rows * BOX_HEIGHT + (rows - 1) * GAP,
         boxes=tuple(boxes),
         arrows=tuple(arrows),
@@ -101,7 +101,7 @@ def _box(x: float, y: float, step: Step, link) -> Box:
 
 def _down(x: float, y: float, step: Step) -> Arrow:
     """From the box above to this one, labelled with how this hop was reached."""
-    middle = x + BOX_WIDTH / 2
+    middle = x + BOX_WIDTH // 2
     top = y - GAP
     label = step.how().removeprefix("wait: ")
     if step.role == "wait":
@@ -110,7 +110,7 @@ def _down(x: float, y: float, step: Step) -> Arrow:
         path=f"M{middle},{top} L{middle},{y - 2}",
         label=cut(label, LABEL_CHARS),
         label_x=middle + 8,
-        label_y=top + GAP / 2 + 4,
+        label_y=top + GAP // 2 + 4,
         tooltip=step.how(),
     )
 
@@ -118,9 +118,9 @@ def _down(x: float, y: float, step: Step) -> Arrow:
 def _elbow(put_row: int) -> Arrow:
     """From the put call (last reach box) to the put's definition (first teardown box)."""
     start_x = MARGIN + BOX_WIDTH
-    start_y = MARGIN + put_row * (BOX_HEIGHT + GAP) + BOX_HEIGHT / 2
+    start_y = MARGIN + put_row * (BOX_HEIGHT + GAP) + BOX_HEIGHT // 2
     end_x = MARGIN + COLUMN - 2
-    end_y = MARGIN + BOX_HEIGHT / 2
+    end_y = MARGIN + BOX_HEIGHT // 2
     bend = end_x - 16
     if put_row == 0:
         path = f"M{start_x},{start_y} L{end_x},{end_y}"

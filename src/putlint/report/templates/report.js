@@ -28,8 +28,11 @@
 
   // A finding's picture and source are drawn the first time it is opened.
   function draw(finding) {
-    var body = finding.querySelector("template.finding-body");
-    if (body) { body.replaceWith(body.content.cloneNode(true)); }
+    var body = finding.querySelector("script.finding-body");
+    if (!body) { return; }
+    var holder = document.createElement("div");
+    holder.innerHTML = body.textContent;
+    body.replaceWith.apply(body, Array.prototype.slice.call(holder.childNodes));
   }
 
   document.addEventListener("toggle", function (event) {
