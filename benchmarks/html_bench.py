@@ -5,7 +5,8 @@
     python3 benchmarks/html_bench.py --report scan.json --copies 25
 
 The findings of a whole-tree scan (or of the JSON report given) are repeated
-`--copies` times, to stand for a tree with hundreds of findings. The page is
+`--copies` times (default: to at least 700), to stand for a tree with hundreds
+of findings. The page is
 rendered, opened in headless Chromium (installed with apt-get when missing) and
 timed from the request to the first frame drawn after the load event (median
 of --loads), then one finding is opened (its SVG drawn) and the filter typed
@@ -67,7 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tree", help="kernel tree (default: the cached 6.12 tree)")
     parser.add_argument("--report", type=Path, help="a JSON report to use instead of a scan")
-    parser.add_argument("--copies", type=int, default=25, help="times each finding is repeated (default 25)")
+    parser.add_argument("--copies", type=int, help="times each finding is repeated (default: to 700 or more)")
     parser.add_argument("--loads", type=int, default=3, help="page loads to time (default 3)")
     args = parser.parse_args()
     if args.report:
@@ -79,7 +80,8 @@ def main() -> None:
             wall, _peak, _done = run_timed(["putlint", "scan", str(tree), "-f", "json", "-o", str(output)], "html_bench")
             print(f"scan (cache as it was): {wall:.1f} s")
             report = json.loads(output.read_text())
-    findings = findings_of(report) * args.copies
+    copies = args.copies or -(-700 // max(len(report["findings"]), 1))
+    findings = findings_of(report) * copies
     run = ScanRun(Path(report["tree"]), tuple(findings), (), {})
     context = ReportContext.of(load_rules())
     out = io.StringIO()
@@ -89,7 +91,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="putlint-bench-") as scratch:
         page_file = Path(scratch) / "report.html"
         page_file.write_text(out.getvalue(), encoding="utf-8")
-        print(f"html: {len(findings)} findings ({len(report['findings'])} x {args.copies}),"
+        print(f"html: {len(findings)} findings ({len(report['findings'])} x {copies}),"
               f" {page_file.stat().st_size / 1e6:.2f} MB, rendered in {rendered:.2f} s")
         figures = measure_page(browser.ensure_chromium(), page_file, args.loads)
     print(f"chromium: first frame after load {statistics.median(figures['loads']):.2f} s (median of"

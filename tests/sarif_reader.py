@@ -63,6 +63,7 @@ def finding_of(result: dict, rules: list[dict]) -> dict:
             f"{_SUPPRESSION_SOURCE[s['kind']]}: {s['justification']}" for s in suppressions
         ),
         "message": result["message"]["text"],
+        "cycle": properties["cycle"],
     }
 
 

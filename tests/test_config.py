@@ -47,13 +47,13 @@ def test_defaults_from_the_configuration_and_the_command_line_wins(tree, tmp_pat
     cache = tmp_path / "c"
     data = json.loads(scan(tree, cache=cache).stdout)
     assert [(f["path"], f["line"], f["suppressed"]) for f in data["findings"]] == [
-        ("fs/dcache.c", 9, True), ("fs/gfpfs/inode.c", 16, False)]
+        ("fs/dcache.c", 9, True), ("fs/gfpfs/inode.c", 16, False), ("fs/nofailfs/inode.c", 18, False)]
     text = scan(tree, "-f", "text", "--select", "final-put-in-writeback", cache=cache)
     assert text.exit_code == 1 and text.stdout.count("[final-put-in-writeback]") == 9
     assert "[final-put-in-reclaim]" not in text.stdout and text.stdout.endswith("9 finding(s), 1 suppressed\n")
     bare = scan(tree, "--no-config", cache=cache)
     # text, every check, and only the in-source comment suppresses
-    assert bare.stdout.endswith("16 finding(s), 1 suppressed\n")
+    assert bare.stdout.endswith("18 finding(s), 1 suppressed\n")
 
 
 def test_pyproject_tool_putlint_with_rules_relative_to_it_and_an_ignore_list(tree, tmp_path):

@@ -23,7 +23,7 @@ def test_every_hop_is_a_note_at_its_definition_or_call_site(tmp_path):
     assert lines[:12] == [
         "fs/wbfs/inode.c:6:2: error: iput() may drop the last inode reference in writeback context; its teardown"
         " reaches inode_wait_for_writeback, which sleeps until I_SYNC clears, and this writeback worker holds"
-        " I_SYNC (fs/fs-writeback.c) [final-put-in-writeback]",
+        " I_SYNC (fs/fs-writeback.c) (self-deadlock: only this writeback worker completes it) [final-put-in-writeback]",
         "fs/fs-writeback.c:26: note: reach 1/7: definition of wb_workfn [context entry: writeback worker"
         " (INIT_DELAYED_WORK(&wb->dwork, wb_workfn), mm/backing-dev.c)]",
         "fs/fs-writeback.c:30: note: reach 2/7: call site: wb_workfn calls writeback_sb_inodes [call]",
@@ -79,4 +79,4 @@ def test_check_patch_gcc_has_the_introducing_line_and_the_fixed_put_as_notes(tmp
     assert "fs/wbfs/inode.c:22: note: introduced by this added line of patch 1" in lines
     assert lines[-3] == "patch 2: [PATCH 2/2] wbfs: defer the iput in wbfs_drop"
     assert lines[-2].startswith("fs/wbfs/inode.c:6:2: note: fixed by patch 2: iput() may drop the last inode")
-    assert lines[-1] == "series: 1 new, 1 fixed, 16 unchanged"
+    assert lines[-1] == "series: 1 new, 1 fixed, 18 unchanged"

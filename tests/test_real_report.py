@@ -75,10 +75,15 @@ def test_the_html_page_of_real_findings_in_chromium(real, tmp_path):
                  if (f.rule, f.path, f.line) == ("final-put-in-writeback", "fs/ceph/caps.c", 3483)]
     with browser.Browser(binary, tmp_path / "profile", 1280, 1450) as page:
         page.open(report.as_uri())
-        page.type_into("#filter-text", "wb_workfn")
+        page.type_into("#filter-text", "ceph_flush")
         shown = page.evaluate("Array.from(document.querySelectorAll('details.finding')).filter(d => !d.hidden)"
                               ".map(d => d.id)")
-        assert f"f{number}" in shown and len(shown) < len(run.findings)
+        through = [f"f{n}" for n, f in enumerate(run.findings, 1) if any(h.function == "ceph_flush_snaps"
+                                                                        for h in f.reach)]
+        assert shown == through and f"f{number}" not in shown
+        page.evaluate("const t = document.getElementById('filter-text'); t.value = '';"
+                      " t.dispatchEvent(new Event('input'))")
+        page.type_into("#filter-text", "fs/ceph/")
         page.click(f"#f{number} > summary")
         boxes = page.evaluate(f"Array.from(document.querySelectorAll('#f{number} svg.chain a.hop'))"
                               ".map(a => [a.dataset.function, a.getAttribute('href')])")

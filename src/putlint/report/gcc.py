@@ -24,10 +24,9 @@ def notes(finding: Finding) -> list[str]:
 
 
 def _finding(finding: Finding, out: TextIO, label: str = "") -> None:
-    if label:
-        out.write(f"{finding.location}: {finding.severity}: {label}{finding.message} [{finding.rule}]\n")
-    else:
-        out.write(f"{finding.headline()}\n")
+    # The headline as the text report builds it, with the label after the severity.
+    level = f"{finding.location}: {finding.severity}: "
+    out.write(finding.headline().replace(level, level + label, 1) + "\n")
     out.write("".join(line + "\n" for line in notes(finding)))
 
 

@@ -256,6 +256,7 @@ def _result(finding: Finding, rule_index: dict, extra: dict, flow_limit: int) ->
             "function": finding.function,
             "put": finding.put,
             "wait": finding.wait,
+            "cycle": {"kind": finding.cycle, "why": finding.cycle_why},
         },
     }
     if finding.rule in rule_index:
