@@ -16,8 +16,9 @@ from importlib import resources
 from pathlib import Path
 
 from . import parse, store
+from .facts import COLUMNS, KINDS
 from .findings import Finding
-from .graph import KINDS, Program
+from .graph import Program
 from .graphcache import (
     Saved,
     open_program,
@@ -94,27 +95,30 @@ def _keyed(state: _State) -> dict[tuple[str, int], Finding]:
     return keyed
 
 
+def _changed(old: tuple | None, new: tuple | None, kind: str, *fields: str) -> set[tuple]:
+    """`fields` of the `kind` rows found in one version of a file and not the other."""
+    slots = [getattr(COLUMNS[kind], name) for name in fields]
+
+    def projected(rows):
+        return {tuple(row[slot] for slot in slots) for row in rows[KINDS[kind]]} if rows else set()
+
+    return projected(old) ^ projected(new)
+
+
 def _changed_symbols(old: tuple | None, new: tuple | None) -> tuple[set[str], set[str]]:
     """Names whose definitions changed and member names whose ops targets or
     types changed between two versions of one file; line moves do not count."""
-
-    def kind(rows, name):
-        return rows[KINDS[name]] if rows else ()
-
-    definitions = {(r[0], r[3]) for r in kind(old, "functions")} ^ {(r[0], r[3]) for r in kind(new, "functions")}
-    names = {name for name, _static in definitions}
-    fields: set[str] = set()
-    for row in {r[:4] for r in kind(old, "ops_inits")} ^ {r[:4] for r in kind(new, "ops_inits")}:
-        fields.add(row[1].split(".")[-1])
-    assigns = {(lhs, name, target, receiver) for lhs, name, target, _caller, _line, receiver in kind(old, "ops_assigns")}
-    assigns ^= {(lhs, name, target, receiver) for lhs, name, target, _caller, _line, receiver in kind(new, "ops_assigns")}
-    for lhs, name, _target, _receiver in assigns:
-        if name:
-            fields.add(name)
+    names = {name for name, _static in _changed(old, new, "functions", "name", "is_static")}
+    fields = {
+        path.split(".")[-1]
+        for _type, path, _target, _variable in _changed(old, new, "ops_inits", "struct_type", "field", "target", "variable")
+    }
+    for lhs, field, _target, _receiver in _changed(old, new, "ops_assigns", "lhs", "field", "target", "receiver_type"):
+        if field:
+            fields.add(field)
         else:
             names.add(lhs)
-    for row in {r[:3] for r in kind(old, "members")} ^ {r[:3] for r in kind(new, "members")}:
-        fields.add(row[1])
+    fields |= {member for _type, member, _member_type in _changed(old, new, "members", "struct_type", "member", "member_type")}
     return names, fields
 
 

@@ -7,6 +7,7 @@ tuples (marshal-friendly, no class references) and `FileFacts.decode()` back.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from dataclasses import dataclass, fields
 from functools import cache
 
@@ -164,6 +165,8 @@ FACT_KINDS = (
     ("members", Member),
     ("diagnostics", Diagnostic),
 )
+# Where each kind's rows sit in a file's record: `rows[KINDS["calls"]]`.
+KINDS = {name: index for index, (name, _) in enumerate(FACT_KINDS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,3 +220,24 @@ class FileFacts:
 @cache
 def field_names(kind: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(kind))
+
+
+def columns(kind: type) -> tuple[int, ...]:
+    """Where each field of `kind` sits in its row: `CALL_ROW.callee == 1`.
+
+    Rows stay plain tuples, in field order: marshal stores no classes, and a
+    tree has millions of rows. These name their slots for the code that reads
+    them; `len(CALL_ROW)` is the row length.
+    """
+    names = field_names(kind)
+    return namedtuple(f"{kind.__name__}Columns", names)(*range(len(names)))
+
+
+COLUMNS = {name: columns(kind) for name, kind in FACT_KINDS}
+FUNCTION_ROW = COLUMNS["functions"]
+CALL_ROW = COLUMNS["calls"]
+REF_ROW = COLUMNS["refs"]
+OPS_INIT_ROW = COLUMNS["ops_inits"]
+OPS_ASSIGN_ROW = COLUMNS["ops_assigns"]
+MEMBER_ROW = COLUMNS["members"]
+DIAGNOSTIC_ROW = COLUMNS["diagnostics"]

@@ -20,8 +20,8 @@ from itertools import groupby
 from operator import attrgetter, itemgetter
 
 from . import facts
+from .facts import CALL_ROW, FUNCTION_ROW, KINDS
 
-KINDS = {name: index for index, (name, _) in enumerate(facts.FACT_KINDS)}
 MEMBER_PATH = re.compile(r"->|\.")
 
 # Edge kinds, as shown in chains.
@@ -219,7 +219,7 @@ class Program:
             if function is not None:
                 run = list(run)
                 calls[function].extend(run)
-                if any(row[4] == facts.MEMBER for row in run):
+                if any(row[CALL_ROW.kind] == facts.MEMBER for row in run):
                     self._member_callers.add(function)
         for caller, run in groupby(rows[KINDS["refs"]], key=_FIRST):
             function = local.get(caller)
@@ -263,8 +263,8 @@ class Program:
         for path, rows in sorted(changes.items()):
             old = previous(path) if path in self.file_ids else None
             file_index = self._add_path(path)
-            old_names = {row[0] for row in old[KINDS["functions"]]} if old else set()
-            new_names = {row[0] for row in rows[KINDS["functions"]]} if rows else set()
+            old_names = {row[FUNCTION_ROW.name] for row in old[KINDS["functions"]]} if old else set()
+            new_names = {row[FUNCTION_ROW.name] for row in rows[KINDS["functions"]]} if rows else set()
             local = self.local_functions(file_index)
             for name in old_names - new_names:
                 function = local.pop(name, None)
