@@ -8,14 +8,12 @@ so unrelated line shifts do not count as changes.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 
-from . import parse, store
+from . import fingerprints, parse, store
 from .facts import COLUMNS, KINDS
 from .findings import Finding
 from .graph import Program
@@ -196,29 +194,8 @@ def _search(program, index, rules, jobs, sources, contexts=None, previous: _Stat
 def _base_state(program, index, index_run: IndexRun, rules: RuleSet, jobs: int, saved: Saved, warnings, sources) -> _State:
     """Findings of the indexed tree, from the cache when the index, the rules and
     the analysis code are those it was computed with."""
-    digest = hashlib.sha1(index_run.content_key.encode())
-    digest.update(repr(replace(rules, callbacks=tuple(sorted(rules.callbacks)))).encode())
-    package = resources.files("putlint")
-    for name in (
-        "graph.py",
-        "search/__init__.py",
-        "search/edges.py",
-        "search/reach.py",
-        "search/sources.py",
-        "search/stats.py",
-        "search/teardown.py",
-        "checks/__init__.py",
-        "checks/final_put.py",
-        "finality.py",
-        "conditions.py",
-        "sitefacts.py",
-        "findings.py",
-        "parse/onsite.py",
-        "queries/origins.scm",
-        "queries/body.scm",
-    ):
-        digest.update(package.joinpath(name).read_bytes())
-    key = digest.hexdigest()
+    rules_text = repr(replace(rules, callbacks=tuple(sorted(rules.callbacks))))
+    key = fingerprints.fingerprint(fingerprints.analysis_files(), index_run.content_key, rules_text)
     state = saved.get(key, warnings)
     if state is None:
         state = _search(program, index, rules, jobs, sources)

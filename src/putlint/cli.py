@@ -320,7 +320,6 @@ def _print_index_summary(run: IndexRun) -> None:
         f"callback refs: {totals['refs']}",
         f"ops inits:     {totals['ops_inits']}",
         f"assignments:   {totals['ops_assigns']}",
-        f"registrations: {totals['registrations']} (+ {totals['queueings']} queueing calls)",
         f"members:       {totals['members']}",
         f"diagnostics:   {parse_errors + len(run.problems)} ({parse_errors} files with parse errors,"
         f" {len(run.problems)} unreadable or odd files)",

@@ -8,6 +8,7 @@ tuples (marshal-friendly, no class references) and `FileFacts.decode()` back.
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import cache
 
@@ -100,36 +101,6 @@ class OpsAssign:
 
 
 @dataclass(frozen=True, slots=True)
-class Registration:
-    """A handler handed to an API that runs it later in another context.
-
-    `INIT_WORK(&w, fn)`, `kthread_run(fn, ...)`, `timer_setup(&t, fn, 0)`,
-    `static DECLARE_WORK(w, fn)`, `module_init(fn)`. `obj` is the work, timer
-    or thread expression it is bound to. Never a call edge.
-    """
-
-    api: str
-    handler: str
-    obj: str
-    caller: str
-    line: int
-
-
-@dataclass(frozen=True, slots=True)
-class Queueing:
-    """A call that queues work: `queue_work(ceph_inode_wq, &ci->i_work)`.
-
-    `queue` is the workqueue (or worker/task) expression, `work` the work item.
-    """
-
-    api: str
-    queue: str
-    work: str
-    caller: str
-    line: int
-
-
-@dataclass(frozen=True, slots=True)
 class Member:
     """A struct or union member with its declared type.
 
@@ -160,8 +131,6 @@ FACT_KINDS = (
     ("refs", FunctionRef),
     ("ops_inits", OpsInit),
     ("ops_assigns", OpsAssign),
-    ("registrations", Registration),
-    ("queueings", Queueing),
     ("members", Member),
     ("diagnostics", Diagnostic),
 )
@@ -192,8 +161,6 @@ class FileFacts:
     refs: tuple[FunctionRef, ...] = ()
     ops_inits: tuple[OpsInit, ...] = ()
     ops_assigns: tuple[OpsAssign, ...] = ()
-    registrations: tuple[Registration, ...] = ()
-    queueings: tuple[Queueing, ...] = ()
     members: tuple[Member, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
 
@@ -231,6 +198,14 @@ def columns(kind: type) -> tuple[int, ...]:
     """
     names = field_names(kind)
     return namedtuple(f"{kind.__name__}Columns", names)(*range(len(names)))
+
+
+def row_maker(kind: type) -> Callable[..., tuple]:
+    """A function that takes every field of `kind` by keyword and returns its
+    row: `row_maker(Call)(caller="f", callee="g", ...)`. Generated source, as
+    namedtuple makes its constructor: it costs no more than writing the tuple."""
+    names = ", ".join(field_names(kind))
+    return eval(f"lambda *, {names}: ({names},)", {})  # noqa: S307 - field names of a dataclass
 
 
 COLUMNS = {name: columns(kind) for name, kind in FACT_KINDS}

@@ -21,6 +21,7 @@ from operator import attrgetter, itemgetter
 
 from . import facts
 from .facts import CALL_ROW, FUNCTION_ROW, KINDS
+from .kernel.layout import is_userspace, linked_definitions, subsystem_of
 
 MEMBER_PATH = re.compile(r"->|\.")
 
@@ -55,21 +56,6 @@ class Cut:
     site: str
     field: str
     targets: int
-
-
-def subsystem_of(path: str) -> str:
-    """The subsystem a file belongs to, "" for generic code.
-
-    fs/ceph/caps.c and net/ceph/osd_client.c are both "ceph"; fs/xfs/libxfs/*
-    is "xfs"; drivers/block/nbd.c is "block"; fs/inode.c, mm/*.c and
-    include/* are generic.
-    """
-    parts = path.split("/")
-    if len(parts) < 3 or parts[0] == "include":
-        return ""
-    if parts[0] in ("fs", "net"):
-        return parts[1]
-    return parts[-2]
 
 
 class Program:
@@ -178,7 +164,7 @@ class Program:
         program._base_count = len(program.func_name)
         program._sealed = True
         program.subsystems = [subsystem_of(path) for path in program.paths]
-        program.userspace = [path.startswith(("tools/", "scripts/")) for path in program.paths]
+        program.userspace = [is_userspace(path) for path in program.paths]
         return program
 
     # -- building -----------------------------------------------------------
@@ -189,7 +175,7 @@ class Program:
             file_index = self.file_ids[path] = len(self.paths)
             self.paths.append(path)
             self.subsystems.append(subsystem_of(path))
-            self.userspace.append(path.startswith(("tools/", "scripts/")))
+            self.userspace.append(is_userspace(path))
         return file_index
 
     def _add_definitions(self, file_index: int, rows: tuple) -> None:
@@ -390,18 +376,8 @@ class Program:
             candidates = [f for f in candidates if not self.userspace[func_file[f]]]
         exported = [f for f in candidates if not self.func_static[f]]
         if exported:
-            return self._prefer_generic(exported)
-        return self._prefer_generic([f for f in candidates if self.paths[func_file[f]].endswith(".h")])
-
-    def _prefer_generic(self, functions: list[int]) -> list[int]:
-        if len(functions) < 2:
-            return functions
-        paths = self.paths
-        generic = [f for f in functions if not paths[self.func_file[f]].startswith("arch/")]
-        if generic:
-            return generic
-        x86 = [f for f in functions if paths[self.func_file[f]].startswith("arch/x86/")]
-        return x86 or functions
+            return linked_definitions(exported, self.path_of)
+        return linked_definitions([f for f in candidates if self.paths[func_file[f]].endswith(".h")], self.path_of)
 
     def member_type(self, struct_type: str, member: str) -> str:
         return self.member_types.get((struct_type, member), "")

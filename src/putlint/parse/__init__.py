@@ -1,39 +1,34 @@
 """The one module that touches tree-sitter: C source bytes in, facts out.
 
 One combined query (queries/facts.scm) walks the tree once; its captures are
-handed, by capture name, to handlers listed in a table. Handlers append rows in
-the field order of the fact dataclasses, so a worker process can ship them
-without building objects (`extract_rows`).
+handed, by capture name, to handlers listed in a table. Handlers make plain row
+tuples through `facts.row_maker`, which names every field, so a worker process
+can ship them without building objects (`extract_rows`).
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from importlib import resources
 
 import tree_sitter
-import tree_sitter_c
 
 from .. import facts
-from ..cnames import QUEUEING_APIS, REGISTRATION_APIS, is_constant_name, syscall_name
+from ..facts import CALL_ROW, FUNCTION_ROW
+from ..kernel.apis import REGISTRATION_APIS, SYSCALL_STEMS, is_constant_name, syscall_name
+from ._nodes import PARSER, compact_text, declared_name, line_of, load_query, node_text, parameter_list, without_spaces
 
-LANGUAGE = tree_sitter.Language(tree_sitter_c.language())
+FACTS_QUERY = load_query("facts.scm")
 
-
-def _load_query(name: str) -> tree_sitter.Query:
-    return tree_sitter.Query(LANGUAGE, resources.files("putlint.queries").joinpath(name).read_text("utf-8"))
-
-
-FACTS_QUERY = _load_query("facts.scm")
-_PARSER = tree_sitter.Parser(LANGUAGE)
-
-_DECLARE_ARGS = re.compile(rb"\(\s*(\w+)\s*,\s*&?\s*(\w+)")
-_SPACES = re.compile(r"\s+")
 _STORAGE_WORDS = re.compile(rb"\b(static|inline|__always_inline|__inline__|__inline)\b")
-_TRANSPARENT_DECLARATORS = frozenset(
-    {"init_declarator", "array_declarator", "parenthesized_declarator", "attributed_declarator"}
-)
+
+_function_row = facts.row_maker(facts.Function)
+_call_row = facts.row_maker(facts.Call)
+_ref_row = facts.row_maker(facts.FunctionRef)
+_ops_init_row = facts.row_maker(facts.OpsInit)
+_ops_assign_row = facts.row_maker(facts.OpsAssign)
+_member_row = facts.row_maker(facts.Member)
+_diagnostic_row = facts.row_maker(facts.Diagnostic)
 
 
 def extract(path: str, source: bytes) -> facts.FileFacts:
@@ -43,20 +38,8 @@ def extract(path: str, source: bytes) -> facts.FileFacts:
 
 def extract_rows(source: bytes) -> tuple:
     """Facts of one file as plain row tuples, in `facts.FACT_KINDS` order."""
-    tree = _PARSER.parse(source)
+    tree = PARSER.parse(source)
     return _Extraction(source, tree.root_node).run()
-
-
-def _text(node) -> str:
-    return node.text.decode("utf-8", "replace")
-
-
-def _compact(node) -> str:
-    return _SPACES.sub("", _text(node))
-
-
-def _line(node) -> int:
-    return node.start_point[0] + 1
 
 
 def _identifier_of(node) -> str | None:
@@ -64,7 +47,7 @@ def _identifier_of(node) -> str | None:
     while node is not None:
         kind = node.type
         if kind == "identifier":
-            return _text(node)
+            return node_text(node)
         if kind == "pointer_expression" and node.child(0).type == "&":
             node = node.child_by_field_name("argument")
         elif kind == "parenthesized_expression":
@@ -76,28 +59,6 @@ def _identifier_of(node) -> str | None:
     return None
 
 
-def _declared_name(declarator) -> tuple[str | None, int, bool]:
-    """(name, pointer depth, is function) of a (field/init/plain) declarator."""
-    pointer = 0
-    is_function = False
-    node = declarator
-    while node is not None:
-        kind = node.type
-        if kind in ("identifier", "field_identifier", "type_identifier"):
-            return _text(node), pointer, is_function
-        if kind == "pointer_declarator":
-            pointer += 1
-        elif kind == "function_declarator":
-            is_function = True
-        elif kind not in _TRANSPARENT_DECLARATORS:
-            return None, pointer, is_function
-        inner = node.child_by_field_name("declarator")
-        if inner is None and kind == "parenthesized_declarator":
-            inner = node.named_child(0)
-        node = inner
-    return None, pointer, is_function
-
-
 def _type_name(type_node) -> str:
     """Struct/union tag or typedef name of a type specifier, "" otherwise."""
     if type_node is None:
@@ -105,9 +66,9 @@ def _type_name(type_node) -> str:
     kind = type_node.type
     if kind in ("struct_specifier", "union_specifier"):
         name = type_node.child_by_field_name("name")
-        return _text(name) if name is not None else ""
+        return node_text(name) if name is not None else ""
     if kind == "type_identifier":
-        return _text(type_node)
+        return node_text(type_node)
     return ""
 
 
@@ -118,7 +79,7 @@ def _declared_types(nodes, types: dict[str, str]) -> dict[str, str]:
         if not type_name:
             continue
         for declarator in node.children_by_field_name("declarator"):
-            name, _, is_function = _declared_name(declarator)
+            name, _, is_function = declared_name(declarator)
             if name is not None and not is_function:
                 types.setdefault(name, type_name)
     return types
@@ -131,7 +92,7 @@ def _receiver(node) -> str | None:
     while node is not None and node.type in ("parenthesized_expression", "pointer_expression"):
         node = node.named_child(0) if node.type == "parenthesized_expression" else node.child_by_field_name("argument")
     if node is not None and node.type == "identifier":
-        return _text(node)
+        return node_text(node)
     return None
 
 
@@ -145,6 +106,7 @@ class _Extraction:
         self.starts: list[int] = []
         self.rows: dict[str, list] = {name: [] for name, _ in facts.FACT_KINDS}
         self.seen_refs: set[tuple[int, bytes]] = set()
+        self.call_starts: list[int] = []  # start byte of each call of rows["calls"]
         self.flags: dict[int, str] = {}  # call start byte -> its GFP argument
         self.last_body = (0, 0, -1)  # body start, end, scope index of the last lookup
         self.file_functions: set[bytes] = set()
@@ -156,7 +118,7 @@ class _Extraction:
     def run(self) -> tuple:
         captures = tree_sitter.QueryCursor(FACTS_QUERY).captures(self.root)
         self._functions(captures.get("function", ()), captures.get("syscall", ()))
-        self.file_functions = {row[0].encode() for row in self.rows["functions"]}
+        self.file_functions = {row[FUNCTION_ROW.name].encode() for row in self.rows["functions"]}
         self.file_functions.update(node.text for node in captures.get("prototype", ()))
         for name, handler in _HANDLERS:
             nodes = captures.get(name)
@@ -166,16 +128,29 @@ class _Extraction:
                     # seed); where the first occurrence wins, make it the first in the file.
                     nodes.sort(key=_start_byte)
                 handler(self, nodes)
-        flags = self.flags
-        self.rows["calls"] = [(*call[:-1], flags.get(call[-1], "")) for call in self.rows["calls"]]
+        self._add_flags()
         if self.root.has_error:
             self._collect_errors(self.root)
         if self.errors:
             first = min(self.errors)
             self.rows["diagnostics"].append(
-                (first, "parse-error", f"{len(self.errors)} ERROR/MISSING node(s), first at line {first}")
+                _diagnostic_row(
+                    line=first,
+                    kind="parse-error",
+                    message=f"{len(self.errors)} ERROR/MISSING node(s), first at line {first}",
+                )
             )
         return tuple(tuple(sorted(self.rows[name], key=_SOURCE_ORDER[name])) for name, _ in facts.FACT_KINDS)
+
+    def _add_flags(self) -> None:
+        """Give each call its GFP argument, known once every argument is read."""
+        calls = self.rows["calls"]
+        gfp = CALL_ROW.gfp
+        for index, start in enumerate(self.call_starts):
+            flag = self.flags.get(start)
+            if flag:
+                row = calls[index]
+                calls[index] = (*row[:gfp], flag, *row[gfp + 1 :])
 
     def _scope_index(self, byte: int, body_only: bool = True) -> int:
         """Index in `scopes` of the function whose body holds byte, or -1."""
@@ -191,10 +166,6 @@ class _Extraction:
         if body_only:
             self.last_body = (body_start, end, index)
         return index
-
-    def _caller(self, byte: int) -> str:
-        index = self._scope_index(byte)
-        return self.scopes[index][3] if index >= 0 else ""
 
     def _type_of(self, name: str, node) -> str:
         """Declared type of the local, parameter or global `name` seen from node.
@@ -213,10 +184,7 @@ class _Extraction:
                 if name in types:
                     return types[name]
             elif kind == "function_definition":
-                declarator = block.child_by_field_name("declarator")
-                while declarator is not None and declarator.type != "function_declarator":
-                    declarator = declarator.child_by_field_name("declarator")
-                parameters = declarator.child_by_field_name("parameters") if declarator is not None else None
+                parameters = parameter_list(block)
                 if parameters is not None:
                     found = _declared_types(
                         [c for c in parameters.named_children if c.type == "parameter_declaration"], {}
@@ -242,7 +210,7 @@ class _Extraction:
         for head in syscalls:
             body = head.next_named_sibling
             call = head if head.type == "call_expression" else head.named_child(0)
-            name = syscall_name(_text(call.child_by_field_name("function")), self._first_argument(call))
+            name = syscall_name(node_text(call.child_by_field_name("function")), self._first_argument(call))
             if name and body is not None:
                 candidates.append((head.start_byte, body.end_byte, body.start_byte, name, head, body.end_point[0] + 1))
         candidates.sort(key=lambda c: (c[0], -c[1]))
@@ -259,7 +227,13 @@ class _Extraction:
             cut = prefix.find(b"(")
             words = set(_STORAGE_WORDS.findall(prefix[:cut] if cut >= 0 else prefix))
             self.rows["functions"].append(
-                (name, node.start_point[0] + 1, end_line, b"static" in words, bool(words - {b"static"}))
+                _function_row(
+                    name=name,
+                    line=line_of(node),
+                    end_line=end_line,
+                    is_static=b"static" in words,
+                    is_inline=bool(words - {b"static"}),
+                )
             )
 
     @staticmethod
@@ -267,7 +241,7 @@ class _Extraction:
         arguments = call.child_by_field_name("arguments") if call is not None else None
         if arguments is None or arguments.named_child_count == 0:
             return ""
-        return _text(arguments.named_child(0))
+        return node_text(arguments.named_child(0))
 
     @staticmethod
     def _function_name(node) -> str | None:
@@ -281,7 +255,7 @@ class _Extraction:
         ):
             # SYSCALL_DEFINE0(sync) { ... }
             inner = declarator.named_child(0)
-            return syscall_name(_text(type_node), _text(inner) if inner is not None else "")
+            return syscall_name(node_text(type_node), node_text(inner) if inner is not None else "")
         while declarator is not None and declarator.type != "function_declarator":
             if declarator.type not in ("pointer_declarator", "parenthesized_declarator", "attributed_declarator"):
                 return None
@@ -292,17 +266,18 @@ class _Extraction:
         name_node = declarator.child_by_field_name("declarator")
         if name_node is None or name_node.type != "identifier":
             return None
-        name = _text(name_node)
-        if name.startswith(("SYSCALL_DEFINE", "COMPAT_SYSCALL_DEFINE")):
+        name = node_text(name_node)
+        if name.startswith(SYSCALL_STEMS):
             parameters = declarator.child_by_field_name("parameters")
             first = parameters.named_child(0) if parameters is not None else None
-            return syscall_name(name, _text(first) if first is not None else "")
+            return syscall_name(name, node_text(first) if first is not None else "")
         return name
 
-    # -- calls, registrations, callbacks --------------------------------------
+    # -- calls and callbacks -------------------------------------------------
 
     def _direct_calls(self, nodes) -> None:
         calls = self.rows["calls"]
+        starts = self.call_starts
         scopes = self.scopes
         names = self.names
         for callee in nodes:
@@ -310,21 +285,20 @@ class _Extraction:
             name = names.get(raw)
             if name is None:
                 name = names[raw] = raw.decode("utf-8", "replace")
-            registration = REGISTRATION_APIS.get(name)
-            if registration is not None:
-                self._registration(name, registration, callee.parent)
-                continue
+            if name in REGISTRATION_APIS:
+                continue  # hands the function to another context: not a call
             start = callee.start_byte
             last = self.last_body
             scope = last[2] if last[0] <= start < last[1] else self._scope_index(start)
             if scope < 0:
                 continue
-            caller = scopes[scope][3]
             line, col = callee.start_point
-            calls.append((caller, name, line + 1, col + 1, facts.DIRECT, "", start))
-            queueing = QUEUEING_APIS.get(name)
-            if queueing is not None:
-                self._queueing(name, queueing, caller, callee.parent)
+            calls.append(
+                _call_row(
+                    caller=scopes[scope][3], callee=name, line=line + 1, col=col + 1, kind=facts.DIRECT, receiver_type="", gfp=""
+                )
+            )
+            starts.append(start)
 
     def _indirect_calls(self, nodes) -> None:
         calls = self.rows["calls"]
@@ -345,8 +319,17 @@ class _Extraction:
                 call_kind = facts.OTHER
             line, col = callee.start_point
             calls.append(
-                (self.scopes[scope][3], _compact(callee), line + 1, col + 1, call_kind, receiver_type, callee.start_byte)
+                _call_row(
+                    caller=self.scopes[scope][3],
+                    callee=compact_text(callee),
+                    line=line + 1,
+                    col=col + 1,
+                    kind=call_kind,
+                    receiver_type=receiver_type,
+                    gfp="",
+                )
             )
+            self.call_starts.append(callee.start_byte)
 
     def _refs(self, nodes) -> None:
         """Identifier arguments that name a function this file defines or declares.
@@ -371,53 +354,26 @@ class _Extraction:
             callee = arguments.parent.child_by_field_name("function")
             if callee is None:
                 continue
-            via = _text(callee) if callee.type == "identifier" else _compact(callee)
+            via = node_text(callee) if callee.type == "identifier" else compact_text(callee)
             if via in REGISTRATION_APIS:
                 continue
             line, col = node.start_point
-            refs.append((self.scopes[scope][3], raw.decode("utf-8", "replace"), via, line + 1, col + 1))
+            refs.append(
+                _ref_row(
+                    caller=self.scopes[scope][3], target=raw.decode("utf-8", "replace"), via=via, line=line + 1, col=col + 1
+                )
+            )
 
     def _note_flags(self, argument, text: bytes) -> None:
         """Remember the GFP argument of the call that `argument` is passed to."""
         arguments = argument.parent if argument.parent.type == "argument_list" else argument.parent.parent
-        self.flags.setdefault(arguments.parent.start_byte, _SPACES.sub("", text.decode("utf-8", "replace")))
+        self.flags.setdefault(arguments.parent.start_byte, without_spaces(text.decode("utf-8", "replace")))
 
     def _flag_expressions(self, nodes) -> None:
         for node in nodes:
             raw = node.text
             if b"GFP_" in raw:
                 self._note_flags(node, raw)
-
-    def _registration(self, api, spec, call) -> None:
-        handler_index, obj_index = spec
-        arguments = call.child_by_field_name("arguments")
-        args = arguments.named_children if arguments is not None else []
-        if handler_index >= len(args):
-            return
-        handler = _identifier_of(args[handler_index]) or _compact(args[handler_index])
-        obj = _compact(args[obj_index]) if obj_index is not None and obj_index < len(args) else ""
-        self.rows["registrations"].append((api, handler, obj, self._caller(call.start_byte), _line(call)))
-
-    def _queueing(self, api, spec, caller, call) -> None:
-        queue_index, work_index, default_queue = spec
-        arguments = call.child_by_field_name("arguments")
-        args = arguments.named_children if arguments is not None else []
-        if work_index >= len(args):
-            return
-        queue = _compact(args[queue_index]) if queue_index is not None else default_queue
-        self.rows["queueings"].append((api, queue, _compact(args[work_index]), caller, _line(call)))
-
-    def _declares(self, nodes) -> None:
-        for node in nodes:
-            api = _text(node.child_by_field_name("name"))
-            found = _DECLARE_ARGS.search(node.text)
-            if found is None and node.parent is not None:
-                # The handler can land outside the macro node: read the statement.
-                found = _DECLARE_ARGS.search(node.parent.text)
-            if found is None:
-                continue
-            obj, handler = (group.decode("utf-8", "replace") for group in found.groups())
-            self.rows["registrations"].append((api, handler, obj, self._caller(node.start_byte), _line(node)))
 
     # -- function pointers stored in objects ------------------------------
 
@@ -427,7 +383,7 @@ class _Extraction:
             target = _identifier_of(node.child_by_field_name("value"))
             if target is None or is_constant_name(target):
                 continue
-            path = [_text(d.named_child(0)) for d in node.children if d.type == "field_designator"]
+            path = [node_text(d.named_child(0)) for d in node.children if d.type == "field_designator"]
             if not path:
                 continue
             owner = node.parent
@@ -435,7 +391,11 @@ class _Extraction:
             if key not in cache:
                 cache[key] = self._initialized_object(owner)
             struct_type, variable, outer = cache[key]
-            self.rows["ops_inits"].append((struct_type, ".".join(outer + path), target, variable, _line(node)))
+            self.rows["ops_inits"].append(
+                _ops_init_row(
+                    struct_type=struct_type, field=".".join(outer + path), target=target, variable=variable, line=line_of(node)
+                )
+            )
 
     @staticmethod
     def _initialized_object(node) -> tuple[str, str, list[str]]:
@@ -446,11 +406,11 @@ class _Extraction:
             if kind == "initializer_list":
                 node = node.parent
             elif kind == "initializer_pair":
-                outer[:0] = [_text(d.named_child(0)) for d in node.children if d.type == "field_designator"]
+                outer[:0] = [node_text(d.named_child(0)) for d in node.children if d.type == "field_designator"]
                 node = node.parent
             elif kind == "init_declarator":
                 declaration = node.parent
-                name, _, _ = _declared_name(node)
+                name, _, _ = declared_name(node)
                 type_node = declaration.child_by_field_name("type") if declaration is not None else None
                 return _type_name(type_node), name or "", outer
             elif kind == "compound_literal_expression":
@@ -471,11 +431,20 @@ class _Extraction:
             field = ""
             receiver_type = ""
             if left.type == "field_expression":
-                field = _text(left.child_by_field_name("field"))
+                field = node_text(left.child_by_field_name("field"))
                 receiver = _receiver(left)
                 if receiver is not None:
                     receiver_type = self._type_of(receiver, node)
-            self.rows["ops_assigns"].append((_compact(left), field, target, caller, _line(node), receiver_type))
+            self.rows["ops_assigns"].append(
+                _ops_assign_row(
+                    lhs=compact_text(left),
+                    field=field,
+                    target=target,
+                    caller=caller,
+                    line=line_of(node),
+                    receiver_type=receiver_type,
+                )
+            )
 
     # -- types --------------------------------------------------------------
 
@@ -487,9 +456,17 @@ class _Extraction:
                 continue
             type_name = _type_name(node.child_by_field_name("type"))
             for declarator in node.children_by_field_name("declarator"):
-                name, pointer, is_function = _declared_name(declarator)
+                name, pointer, is_function = declared_name(declarator)
                 if name is not None:
-                    members.append((owner, name, "(*)()" if is_function else type_name, pointer, _line(declarator)))
+                    members.append(
+                        _member_row(
+                            struct_type=owner,
+                            member=name,
+                            member_type="(*)()" if is_function else type_name,
+                            pointer=pointer,
+                            line=line_of(declarator),
+                        )
+                    )
 
     @staticmethod
     def _member_owner(field_declaration) -> str:
@@ -502,10 +479,10 @@ class _Extraction:
                     return ""
                 name = owner.child_by_field_name("name")
                 if name is not None:
-                    return _text(name)
+                    return node_text(name)
                 holder = owner.parent
                 if holder is not None and holder.type == "type_definition":
-                    typedef, _, _ = _declared_name(holder.child_by_field_name("declarator"))
+                    typedef, _, _ = declared_name(holder.child_by_field_name("declarator"))
                     return typedef or ""
                 node = holder
             elif node.type == "field_declaration":
@@ -520,7 +497,7 @@ class _Extraction:
         while stack:
             node = stack.pop()
             if node.is_error or node.is_missing:
-                self.errors.append(node.start_point[0] + 1)
+                self.errors.append(line_of(node))
                 if node.is_missing:
                     continue
             stack.extend(child for child in node.children if child.has_error)
@@ -551,7 +528,6 @@ _HANDLERS = (
     ("call.indirect", _Extraction._indirect_calls),
     ("ref", _Extraction._refs),
     ("flags", _Extraction._flag_expressions),
-    ("declare", _Extraction._declares),
     ("init", _Extraction._inits),
     ("assign", _Extraction._assigns),
     ("member", _Extraction._members),

@@ -1,0 +1,145 @@
+"""What the caches are keyed by: the package's own files, found from the code
+rather than listed by hand, so that a module split or a new data file cannot
+leave a cache keyed by stale code.
+
+- The index is keyed by the extractor: the modules that turn a file's bytes
+  into its stored record (`parse`, and `tree`, which decides what is parsed),
+  every package module they import, directly or not, and the data files those
+  modules name (`queries/facts.scm`, `kernel/apis.yaml`).
+- The saved program tables by the call graph, found the same way from `graph`.
+- Saved findings by every file of the package but the presentation modules
+  (`cli`, `report`, `hook`: nothing else imports them) and the shipped rules
+  (the loaded rules are part of that key).
+
+A module names a data file when one of its string literals ends with the
+file's name: `load_query("facts.scm")`, `load("apis.yaml")`.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+
+PACKAGE = "putlint"
+ROOT = Path(__file__).resolve().parent
+EXTRACTOR = ("putlint.parse", "putlint.tree")
+GRAPH = ("putlint.graph",)
+PRESENTATION = ("__main__.py", "cli.py", "hook.py", "report/")
+_DATA_SUFFIXES = (".scm", ".yaml")
+_NOT_ANALYSIS = (*PRESENTATION, "rules/")
+
+
+def fingerprint(files: Iterable[str], *salts: str) -> str:
+    """SHA-1 (hex) of `salts` and of these package files, names and contents."""
+    digest = hashlib.sha1()
+    for salt in salts:
+        digest.update(salt.encode() + b"\0")
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0")
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+@cache
+def package_files() -> tuple[str, ...]:
+    """Every module and data file of the package, relative to it."""
+    return tuple(
+        sorted(
+            path.relative_to(ROOT).as_posix()
+            for path in ROOT.rglob("*")
+            if path.suffix in (".py", *_DATA_SUFFIXES) and "__pycache__" not in path.parts
+        )
+    )
+
+
+@cache
+def extractor_files() -> tuple[str, ...]:
+    return closure(EXTRACTOR)
+
+
+@cache
+def graph_files() -> tuple[str, ...]:
+    return closure(GRAPH)
+
+
+@cache
+def analysis_files() -> tuple[str, ...]:
+    return tuple(name for name in package_files() if not name.startswith(_NOT_ANALYSIS))
+
+
+def closure(modules: Iterable[str]) -> tuple[str, ...]:
+    """The files of `modules`, of the package modules they import (with the
+    packages that hold them), and the data files all of these name."""
+    todo = [_module_file(module) for module in modules]
+    found: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name is None or name in found:
+            continue
+        found.add(name)
+        todo.extend(_package_inits(name))
+        todo.extend(imported_files(name))
+    data = [name for name in package_files() if name.endswith(_DATA_SUFFIXES)]
+    named = {name for module in found for name in data if _names_file(module, name)}
+    return tuple(sorted(found | named))
+
+
+@cache
+def imported_files(name: str) -> tuple[str, ...]:
+    """Package modules that the module file `name` imports."""
+    module = _module_name(name)
+    package = module if name.endswith("__init__.py") else module.rsplit(".", 1)[0]
+    modules = []
+    for node in ast.walk(_syntax(name)):
+        if isinstance(node, ast.Import):
+            modules.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = _absolute(node, package)
+            modules.append(base)
+            modules.extend(f"{base}.{alias.name}" for alias in node.names)  # `from . import facts`
+    return tuple(sorted({file for file in map(_module_file, modules) if file is not None}))
+
+
+def _absolute(node: ast.ImportFrom, package: str) -> str:
+    if not node.level:
+        return node.module or ""
+    parts = package.split(".")
+    base = ".".join(parts[: len(parts) - node.level + 1])
+    return f"{base}.{node.module}" if node.module else base
+
+
+def _module_name(name: str) -> str:
+    dotted = name.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+    return PACKAGE if dotted == "__init__" else f"{PACKAGE}.{dotted}"
+
+
+def _module_file(module: str) -> str | None:
+    if module != PACKAGE and not module.startswith(PACKAGE + "."):
+        return None
+    relative = module.removeprefix(PACKAGE).lstrip(".").replace(".", "/")
+    for candidate in (f"{relative}.py", f"{relative}/__init__.py" if relative else "__init__.py"):
+        if (ROOT / candidate).is_file():
+            return candidate
+    return None
+
+
+def _package_inits(name: str) -> list[str]:
+    """The `__init__.py` of every package that holds `name`: importing it runs them."""
+    parts = name.split("/")[:-1]
+    return [f"{'/'.join(parts[:depth])}/__init__.py".lstrip("/") for depth in range(len(parts) + 1)]
+
+
+def _names_file(module: str, data: str) -> bool:
+    base = data.rsplit("/", 1)[-1]
+    return any(
+        isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.endswith(base)
+        for node in ast.walk(_syntax(module))
+    )
+
+
+@cache
+def _syntax(name: str) -> ast.Module:
+    return ast.parse((ROOT / name).read_bytes(), name)
