@@ -20,6 +20,7 @@ from ._nodes import PARSER, compact_text, declared_name, line_of, load_query, no
 
 FACTS_QUERY = load_query("facts.scm")
 
+_DIRECT = facts.DIRECT
 _STORAGE_WORDS = re.compile(rb"\b(static|inline|__always_inline|__inline__|__inline)\b")
 
 _function_row = facts.row_maker(facts.Function)
@@ -96,78 +97,16 @@ def _receiver(node) -> str | None:
     return None
 
 
-class _Extraction:
-    """One file's extraction; handlers fill the row lists."""
+class _Types:
+    """Declared types of the names of one file, read only where a member call
+    or an assignment needs one."""
 
-    def __init__(self, source: bytes, root):
-        self.source = source
+    def __init__(self, root):
         self.root = root
-        self.scopes: list[tuple[int, int, int, str, object]] = []  # start, body start, end, name, node
-        self.starts: list[int] = []
-        self.rows: dict[str, list] = {name: [] for name, _ in facts.FACT_KINDS}
-        self.seen_refs: set[tuple[int, bytes]] = set()
-        self.call_starts: list[int] = []  # start byte of each call of rows["calls"]
-        self.flags: dict[int, str] = {}  # call start byte -> its GFP argument
-        self.last_body = (0, 0, -1)  # body start, end, scope index of the last lookup
-        self.file_functions: set[bytes] = set()
-        self.names: dict[bytes, str] = {}  # one str per distinct callee name: decoded once, shared
         self.block_types: dict[int, dict[str, str]] = {}
         self.global_types: dict[str, str] | None = None
-        self.errors: list[int] = []
 
-    def run(self) -> tuple:
-        captures = tree_sitter.QueryCursor(FACTS_QUERY).captures(self.root)
-        self._functions(captures.get("function", ()), captures.get("syscall", ()))
-        self.file_functions = {row[FUNCTION_ROW.name].encode() for row in self.rows["functions"]}
-        self.file_functions.update(node.text for node in captures.get("prototype", ()))
-        for name, handler in _HANDLERS:
-            nodes = captures.get(name)
-            if nodes:
-                if name in _FIRST_WINS:
-                    # captures() lists are not in source order (it varies with the hash
-                    # seed); where the first occurrence wins, make it the first in the file.
-                    nodes.sort(key=_start_byte)
-                handler(self, nodes)
-        self._add_flags()
-        if self.root.has_error:
-            self._collect_errors(self.root)
-        if self.errors:
-            first = min(self.errors)
-            self.rows["diagnostics"].append(
-                _diagnostic_row(
-                    line=first,
-                    kind="parse-error",
-                    message=f"{len(self.errors)} ERROR/MISSING node(s), first at line {first}",
-                )
-            )
-        return tuple(tuple(sorted(self.rows[name], key=_SOURCE_ORDER[name])) for name, _ in facts.FACT_KINDS)
-
-    def _add_flags(self) -> None:
-        """Give each call its GFP argument, known once every argument is read."""
-        calls = self.rows["calls"]
-        gfp = CALL_ROW.gfp
-        for index, start in enumerate(self.call_starts):
-            flag = self.flags.get(start)
-            if flag:
-                row = calls[index]
-                calls[index] = (*row[:gfp], flag, *row[gfp + 1 :])
-
-    def _scope_index(self, byte: int, body_only: bool = True) -> int:
-        """Index in `scopes` of the function whose body holds byte, or -1."""
-        last = self.last_body
-        if body_only and last[0] <= byte < last[1]:
-            return last[2]  # captures come in source order: mostly the same function again
-        index = bisect_right(self.starts, byte) - 1
-        if index < 0:
-            return -1
-        start, body_start, end, _, _ = self.scopes[index]
-        if byte >= end or (body_only and byte < body_start):
-            return -1
-        if body_only:
-            self.last_body = (body_start, end, index)
-        return index
-
-    def _type_of(self, name: str, node) -> str:
+    def of(self, name: str, node) -> str:
         """Declared type of the local, parameter or global `name` seen from node.
 
         Walks the enclosing blocks outwards, as C scoping does, so only the
@@ -198,19 +137,96 @@ class _Extraction:
             self.global_types = _declared_types(top, {})
         return self.global_types.get(name, "")
 
+
+class _Scopes:
+    """The function definitions of one file by byte range: which one's body
+    holds a capture."""
+
+    def __init__(self):
+        self.names: list[str] = []
+        self.ranges: list[tuple[int, int, int]] = []  # start, body start, end
+        self.starts: list[int] = []
+        self.last_body = (0, 0, -1)  # body start, end, index of the last lookup
+
+    def add(self, start: int, body_start: int, end: int, name: str) -> None:
+        self.names.append(name)
+        self.ranges.append((start, body_start, end))
+        self.starts.append(start)
+
+    def index(self, byte: int) -> int:
+        """Index of the function whose body holds `byte`, or -1."""
+        last = self.last_body
+        if last[0] <= byte < last[1]:
+            return last[2]  # captures come in source order: mostly the same function again
+        index = bisect_right(self.starts, byte) - 1
+        if index < 0:
+            return -1
+        _start, body_start, end = self.ranges[index]
+        if byte >= end or byte < body_start:
+            return -1
+        self.last_body = (body_start, end, index)
+        return index
+
+
+class _Extraction:
+    """One file's extraction; handlers fill the row lists."""
+
+    def __init__(self, source: bytes, root):
+        self.source = source
+        self.root = root
+        self.scopes = _Scopes()
+        self.rows: dict[str, list] = {name: [] for name, _ in facts.FACT_KINDS}
+        self.seen_refs: set[tuple[int, bytes]] = set()
+        self.call_starts: list[int] = []  # start byte of each call of rows["calls"]
+        self.flags: dict[int, str] = {}  # call start byte -> its GFP argument
+        self.file_functions: set[bytes] = set()
+        self.names: dict[bytes, str] = {}  # one str per distinct callee name: decoded once, shared
+        self.types = _Types(root)
+
+    def run(self) -> tuple:
+        captures = tree_sitter.QueryCursor(FACTS_QUERY).captures(self.root)
+        self._functions(captures.get("function", ()), captures.get("syscall", ()))
+        self.file_functions = {row[FUNCTION_ROW.name].encode() for row in self.rows["functions"]}
+        self.file_functions.update(node.text for node in captures.get("prototype", ()))
+        for name, handler in _HANDLERS:
+            nodes = captures.get(name)
+            if nodes:
+                if name in _FIRST_WINS:
+                    # captures() lists are not in source order (it varies with the hash
+                    # seed); where the first occurrence wins, make it the first in the file.
+                    nodes.sort(key=_start_byte)
+                handler(self, nodes)
+        self._add_flags()
+        errors = _error_lines(self.root) if self.root.has_error else []
+        if errors:
+            first = min(errors)
+            message = f"{len(errors)} ERROR/MISSING node(s), first at line {first}"
+            self.rows["diagnostics"].append(_diagnostic_row(line=first, kind="parse-error", message=message))
+        return tuple(tuple(sorted(self.rows[name], key=_SOURCE_ORDER[name])) for name, _ in facts.FACT_KINDS)
+
+    def _add_flags(self) -> None:
+        """Give each call its GFP argument, known once every argument is read."""
+        calls = self.rows["calls"]
+        gfp = CALL_ROW.gfp
+        for index, start in enumerate(self.call_starts):
+            flag = self.flags.get(start)
+            if flag:
+                row = calls[index]
+                calls[index] = (*row[:gfp], flag, *row[gfp + 1 :])
+
     # -- functions ----------------------------------------------------------
 
     def _functions(self, definitions, syscalls) -> None:
         candidates = []
         for node in definitions:
             body = node.child_by_field_name("body")
-            name = self._function_name(node) if body is not None else None
+            name = _function_name(node) if body is not None else None
             body_start = body.start_byte if body is not None else node.start_byte
             candidates.append((node.start_byte, node.end_byte, body_start, name, node, node.end_point[0] + 1))
         for head in syscalls:
             body = head.next_named_sibling
             call = head if head.type == "call_expression" else head.named_child(0)
-            name = syscall_name(node_text(call.child_by_field_name("function")), self._first_argument(call))
+            name = syscall_name(node_text(call.child_by_field_name("function")), _first_argument(call))
             if name and body is not None:
                 candidates.append((head.start_byte, body.end_byte, body.start_byte, name, head, body.end_point[0] + 1))
         candidates.sort(key=lambda c: (c[0], -c[1]))
@@ -221,57 +237,14 @@ class _Extraction:
             end_of_last = end
             if name is None:
                 continue
-            self.scopes.append((start, body_start, end, name, node))
-            self.starts.append(start)
+            self.scopes.add(start, body_start, end, name)
             prefix = self.source[start:body_start]
             cut = prefix.find(b"(")
             words = set(_STORAGE_WORDS.findall(prefix[:cut] if cut >= 0 else prefix))
+            is_static, is_inline, line = b"static" in words, bool(words - {b"static"}), line_of(node)
             self.rows["functions"].append(
-                _function_row(
-                    name=name,
-                    line=line_of(node),
-                    end_line=end_line,
-                    is_static=b"static" in words,
-                    is_inline=bool(words - {b"static"}),
-                )
+                _function_row(name=name, line=line, end_line=end_line, is_static=is_static, is_inline=is_inline)
             )
-
-    @staticmethod
-    def _first_argument(call) -> str:
-        arguments = call.child_by_field_name("arguments") if call is not None else None
-        if arguments is None or arguments.named_child_count == 0:
-            return ""
-        return node_text(arguments.named_child(0))
-
-    @staticmethod
-    def _function_name(node) -> str | None:
-        declarator = node.child_by_field_name("declarator")
-        type_node = node.child_by_field_name("type")
-        if (
-            declarator is not None
-            and declarator.type == "parenthesized_declarator"
-            and type_node is not None
-            and type_node.type in ("identifier", "type_identifier")
-        ):
-            # SYSCALL_DEFINE0(sync) { ... }
-            inner = declarator.named_child(0)
-            return syscall_name(node_text(type_node), node_text(inner) if inner is not None else "")
-        while declarator is not None and declarator.type != "function_declarator":
-            if declarator.type not in ("pointer_declarator", "parenthesized_declarator", "attributed_declarator"):
-                return None
-            inner = declarator.child_by_field_name("declarator")
-            declarator = inner if inner is not None else declarator.named_child(0)
-        if declarator is None:
-            return None
-        name_node = declarator.child_by_field_name("declarator")
-        if name_node is None or name_node.type != "identifier":
-            return None
-        name = node_text(name_node)
-        if name.startswith(SYSCALL_STEMS):
-            parameters = declarator.child_by_field_name("parameters")
-            first = parameters.named_child(0) if parameters is not None else None
-            return syscall_name(name, node_text(first) if first is not None else "")
-        return name
 
     # -- calls and callbacks -------------------------------------------------
 
@@ -279,6 +252,7 @@ class _Extraction:
         calls = self.rows["calls"]
         starts = self.call_starts
         scopes = self.scopes
+        callers = scopes.names
         names = self.names
         for callee in nodes:
             raw = callee.text
@@ -288,22 +262,21 @@ class _Extraction:
             if name in REGISTRATION_APIS:
                 continue  # hands the function to another context: not a call
             start = callee.start_byte
-            last = self.last_body
-            scope = last[2] if last[0] <= start < last[1] else self._scope_index(start)
+            last = scopes.last_body
+            scope = last[2] if last[0] <= start < last[1] else scopes.index(start)
             if scope < 0:
                 continue
-            line, col = callee.start_point
+            row, col = callee.start_point
+            caller = callers[scope]
             calls.append(
-                _call_row(
-                    caller=scopes[scope][3], callee=name, line=line + 1, col=col + 1, kind=facts.DIRECT, receiver_type="", gfp=""
-                )
+                _call_row(caller=caller, callee=name, line=row + 1, col=col + 1, kind=_DIRECT, receiver_type="", gfp="")
             )
             starts.append(start)
 
     def _indirect_calls(self, nodes) -> None:
         calls = self.rows["calls"]
         for callee in nodes:
-            scope = self._scope_index(callee.start_byte)
+            scope = self.scopes.index(callee.start_byte)
             if scope < 0:
                 continue
             kind = callee.type
@@ -312,21 +285,16 @@ class _Extraction:
                 call_kind = facts.MEMBER
                 receiver = _receiver(callee)
                 if receiver is not None:
-                    receiver_type = self._type_of(receiver, callee)
+                    receiver_type = self.types.of(receiver, callee)
             elif kind == "parenthesized_expression" and callee.named_child(0).type == "pointer_expression":
                 call_kind = facts.POINTER
             else:
                 call_kind = facts.OTHER
-            line, col = callee.start_point
+            row, col = callee.start_point
+            caller, text = self.scopes.names[scope], compact_text(callee)
             calls.append(
                 _call_row(
-                    caller=self.scopes[scope][3],
-                    callee=compact_text(callee),
-                    line=line + 1,
-                    col=col + 1,
-                    kind=call_kind,
-                    receiver_type=receiver_type,
-                    gfp="",
+                    caller=caller, callee=text, line=row + 1, col=col + 1, kind=call_kind, receiver_type=receiver_type, gfp=""
                 )
             )
             self.call_starts.append(callee.start_byte)
@@ -346,7 +314,7 @@ class _Extraction:
                 if raw.startswith((b"GFP_", b"__GFP_")):
                     self._note_flags(node, raw)
                 continue
-            scope = self._scope_index(node.start_byte)
+            scope = self.scopes.index(node.start_byte)
             if scope < 0 or (scope, raw) in seen:
                 continue
             seen.add((scope, raw))
@@ -358,11 +326,8 @@ class _Extraction:
             if via in REGISTRATION_APIS:
                 continue
             line, col = node.start_point
-            refs.append(
-                _ref_row(
-                    caller=self.scopes[scope][3], target=raw.decode("utf-8", "replace"), via=via, line=line + 1, col=col + 1
-                )
-            )
+            caller, target = self.scopes.names[scope], raw.decode("utf-8", "replace")
+            refs.append(_ref_row(caller=caller, target=target, via=via, line=line + 1, col=col + 1))
 
     def _note_flags(self, argument, text: bytes) -> None:
         """Remember the GFP argument of the call that `argument` is passed to."""
@@ -389,36 +354,12 @@ class _Extraction:
             owner = node.parent
             key = owner.id if owner is not None else -1
             if key not in cache:
-                cache[key] = self._initialized_object(owner)
+                cache[key] = _initialized_object(owner)
             struct_type, variable, outer = cache[key]
+            field, line = ".".join(outer + path), line_of(node)
             self.rows["ops_inits"].append(
-                _ops_init_row(
-                    struct_type=struct_type, field=".".join(outer + path), target=target, variable=variable, line=line_of(node)
-                )
+                _ops_init_row(struct_type=struct_type, field=field, target=target, variable=variable, line=line)
             )
-
-    @staticmethod
-    def _initialized_object(node) -> tuple[str, str, list[str]]:
-        """(type, variable, designators of enclosing pairs) of an initializer list."""
-        outer: list[str] = []
-        while node is not None:
-            kind = node.type
-            if kind == "initializer_list":
-                node = node.parent
-            elif kind == "initializer_pair":
-                outer[:0] = [node_text(d.named_child(0)) for d in node.children if d.type == "field_designator"]
-                node = node.parent
-            elif kind == "init_declarator":
-                declaration = node.parent
-                name, _, _ = declared_name(node)
-                type_node = declaration.child_by_field_name("type") if declaration is not None else None
-                return _type_name(type_node), name or "", outer
-            elif kind == "compound_literal_expression":
-                descriptor = node.child_by_field_name("type")
-                return _type_name(descriptor.child_by_field_name("type") if descriptor else None), "", outer
-            else:
-                break
-        return "", "", outer
 
     def _assigns(self, nodes) -> None:
         for node in nodes:
@@ -426,23 +367,19 @@ class _Extraction:
             if target is None or is_constant_name(target):
                 continue
             left = node.child_by_field_name("left")
-            scope = self._scope_index(node.start_byte)
-            caller = self.scopes[scope][3] if scope >= 0 else ""
+            scope = self.scopes.index(node.start_byte)
+            caller = self.scopes.names[scope] if scope >= 0 else ""
             field = ""
             receiver_type = ""
             if left.type == "field_expression":
                 field = node_text(left.child_by_field_name("field"))
                 receiver = _receiver(left)
                 if receiver is not None:
-                    receiver_type = self._type_of(receiver, node)
+                    receiver_type = self.types.of(receiver, node)
+            lhs, line = compact_text(left), line_of(node)
             self.rows["ops_assigns"].append(
                 _ops_assign_row(
-                    lhs=compact_text(left),
-                    field=field,
-                    target=target,
-                    caller=caller,
-                    line=line_of(node),
-                    receiver_type=receiver_type,
+                    lhs=lhs, field=field, target=target, caller=caller, line=line, receiver_type=receiver_type
                 )
             )
 
@@ -451,56 +388,112 @@ class _Extraction:
     def _members(self, nodes) -> None:
         members = self.rows["members"]
         for node in nodes:
-            owner = self._member_owner(node)
+            owner = _member_owner(node)
             if not owner:
                 continue
             type_name = _type_name(node.child_by_field_name("type"))
             for declarator in node.children_by_field_name("declarator"):
                 name, pointer, is_function = declared_name(declarator)
                 if name is not None:
+                    member_type = "(*)()" if is_function else type_name
+                    line = line_of(declarator)
                     members.append(
-                        _member_row(
-                            struct_type=owner,
-                            member=name,
-                            member_type="(*)()" if is_function else type_name,
-                            pointer=pointer,
-                            line=line_of(declarator),
-                        )
+                        _member_row(struct_type=owner, member=name, member_type=member_type, pointer=pointer, line=line)
                     )
 
-    @staticmethod
-    def _member_owner(field_declaration) -> str:
-        """Struct/union that owns a member; anonymous unions belong to their parent."""
-        node = field_declaration.parent
-        while node is not None:
-            if node.type == "field_declaration_list":
-                owner = node.parent
-                if owner is None:
-                    return ""
-                name = owner.child_by_field_name("name")
-                if name is not None:
-                    return node_text(name)
-                holder = owner.parent
-                if holder is not None and holder.type == "type_definition":
-                    typedef, _, _ = declared_name(holder.child_by_field_name("declarator"))
-                    return typedef or ""
-                node = holder
-            elif node.type == "field_declaration":
-                node = node.parent
-            else:
-                return ""
-        return ""
 
-    def _collect_errors(self, node) -> None:
-        """Lines of ERROR and MISSING nodes, descending only where has_error says."""
-        stack = [node]
-        while stack:
-            node = stack.pop()
-            if node.is_error or node.is_missing:
-                self.errors.append(line_of(node))
-                if node.is_missing:
-                    continue
-            stack.extend(child for child in node.children if child.has_error)
+def _first_argument(call) -> str:
+    arguments = call.child_by_field_name("arguments") if call is not None else None
+    if arguments is None or arguments.named_child_count == 0:
+        return ""
+    return node_text(arguments.named_child(0))
+
+def _function_name(node) -> str | None:
+    declarator = node.child_by_field_name("declarator")
+    type_node = node.child_by_field_name("type")
+    if (
+        declarator is not None
+        and declarator.type == "parenthesized_declarator"
+        and type_node is not None
+        and type_node.type in ("identifier", "type_identifier")
+    ):
+        # SYSCALL_DEFINE0(sync) { ... }
+        inner = declarator.named_child(0)
+        return syscall_name(node_text(type_node), node_text(inner) if inner is not None else "")
+    while declarator is not None and declarator.type != "function_declarator":
+        if declarator.type not in ("pointer_declarator", "parenthesized_declarator", "attributed_declarator"):
+            return None
+        inner = declarator.child_by_field_name("declarator")
+        declarator = inner if inner is not None else declarator.named_child(0)
+    if declarator is None:
+        return None
+    name_node = declarator.child_by_field_name("declarator")
+    if name_node is None or name_node.type != "identifier":
+        return None
+    name = node_text(name_node)
+    if name.startswith(SYSCALL_STEMS):
+        parameters = declarator.child_by_field_name("parameters")
+        first = parameters.named_child(0) if parameters is not None else None
+        return syscall_name(name, node_text(first) if first is not None else "")
+    return name
+
+def _initialized_object(node) -> tuple[str, str, list[str]]:
+    """(type, variable, designators of enclosing pairs) of an initializer list."""
+    outer: list[str] = []
+    while node is not None:
+        kind = node.type
+        if kind == "initializer_list":
+            node = node.parent
+        elif kind == "initializer_pair":
+            outer[:0] = [node_text(d.named_child(0)) for d in node.children if d.type == "field_designator"]
+            node = node.parent
+        elif kind == "init_declarator":
+            declaration = node.parent
+            name, _, _ = declared_name(node)
+            type_node = declaration.child_by_field_name("type") if declaration is not None else None
+            return _type_name(type_node), name or "", outer
+        elif kind == "compound_literal_expression":
+            descriptor = node.child_by_field_name("type")
+            return _type_name(descriptor.child_by_field_name("type") if descriptor else None), "", outer
+        else:
+            break
+    return "", "", outer
+
+def _member_owner(field_declaration) -> str:
+    """Struct/union that owns a member; anonymous unions belong to their parent."""
+    node = field_declaration.parent
+    while node is not None:
+        if node.type == "field_declaration_list":
+            owner = node.parent
+            if owner is None:
+                return ""
+            name = owner.child_by_field_name("name")
+            if name is not None:
+                return node_text(name)
+            holder = owner.parent
+            if holder is not None and holder.type == "type_definition":
+                typedef, _, _ = declared_name(holder.child_by_field_name("declarator"))
+                return typedef or ""
+            node = holder
+        elif node.type == "field_declaration":
+            node = node.parent
+        else:
+            return ""
+    return ""
+
+
+def _error_lines(root) -> list[int]:
+    """Lines of ERROR and MISSING nodes, descending only where has_error says."""
+    lines = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            lines.append(line_of(node))
+            if node.is_missing:
+                continue
+        stack.extend(child for child in node.children if child.has_error)
+    return lines
 
 
 def _source_order(kind: type):
