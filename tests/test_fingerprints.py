@@ -1,6 +1,8 @@
 """The cache keys come from the package's own files: the right modules and
 data files are in each, and what is left out cannot change a finding."""
 
+import ast
+
 from putlint import fingerprints
 from putlint.fingerprints import analysis_files, extractor_files, graph_files, imported_files, package_files
 
@@ -51,3 +53,23 @@ def test_every_data_file_is_named_by_a_module():
     for data in package_files():
         if data.endswith((".scm", ".yaml")) and not data.startswith("rules/"):
             assert any(fingerprints._names_file(module, data) for module in modules), data
+
+
+def _imports_by_ast(name: str) -> set[str]:
+    module = fingerprints._module_name(name)
+    package = module if name.endswith("__init__.py") else module.rsplit(".", 1)[0]
+    modules = []
+    for node in ast.walk(ast.parse((fingerprints.ROOT / name).read_bytes(), name)):
+        if isinstance(node, ast.Import):
+            modules.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = fingerprints._absolute(node.level, node.module or "", package)
+            modules.append(base)
+            modules.extend(f"{base}.{alias.name}" for alias in node.names)
+    return {file for file in map(fingerprints._module_file, modules) if file is not None}
+
+
+def test_imports_are_read_as_python_reads_them():
+    for name in package_files():
+        if name.endswith(".py"):
+            assert set(imported_files(name)) == _imports_by_ast(name), name

@@ -17,8 +17,8 @@ file's name: `load_query("facts.scm")`, `load("apis.yaml")`.
 
 from __future__ import annotations
 
-import ast
 import hashlib
+import re
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -29,6 +29,11 @@ EXTRACTOR = ("putlint.parse", "putlint.tree")
 GRAPH = ("putlint.graph",)
 PRESENTATION = ("__main__.py", "cli.py", "hook.py", "report/")
 _DATA_SUFFIXES = (".scm", ".yaml")
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#]*)|import[ \t]+([^\n#]*))", re.M
+)
+_COMMENT = re.compile(r"#[^\n]*")
+_DATA_NAME = re.compile(r"[\w/.-]+\.(?:scm|yaml)(?=[\"'])")
 _NOT_ANALYSIS = (*PRESENTATION, "rules/")
 
 
@@ -87,28 +92,45 @@ def closure(modules: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(found | named))
 
 
-@cache
 def imported_files(name: str) -> tuple[str, ...]:
     """Package modules that the module file `name` imports."""
+    return _read_module(name)[0]
+
+
+def _names_file(module: str, data: str) -> bool:
+    base = data.rsplit("/", 1)[-1]
+    return any(text.endswith(base) for text in _read_module(module)[1])
+
+
+@cache
+def _read_module(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(package modules it imports, its string literals that name a data file)
+    of one module file. Read with regular expressions, not `ast`: every scan
+    computes two closures, and parsing their modules would cost more than the
+    rest of opening the saved program (a test checks them against `ast`)."""
+    text = (ROOT / name).read_text("utf-8")
     module = _module_name(name)
     package = module if name.endswith("__init__.py") else module.rsplit(".", 1)[0]
-    modules = []
-    for node in ast.walk(_syntax(name)):
-        if isinstance(node, ast.Import):
-            modules.extend(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = _absolute(node, package)
-            modules.append(base)
-            modules.extend(f"{base}.{alias.name}" for alias in node.names)  # `from . import facts`
-    return tuple(sorted({file for file in map(_module_file, modules) if file is not None}))
+    modules: list[str] = []
+    for dots, base, names, plain in _IMPORT.findall(text):
+        if plain:
+            modules.extend(part.split()[0] for part in plain.split(",") if part.strip())
+            continue
+        base = _absolute(len(dots), base, package)
+        modules.append(base)
+        # `from . import facts` imports the module `facts`
+        names = _COMMENT.sub("", names).strip("()")
+        modules.extend(f"{base}.{part.split()[0]}" for part in names.split(",") if part.strip())
+    files = sorted({file for file in map(_module_file, modules) if file is not None})
+    return tuple(files), tuple(_DATA_NAME.findall(text))
 
 
-def _absolute(node: ast.ImportFrom, package: str) -> str:
-    if not node.level:
-        return node.module or ""
+def _absolute(level: int, module: str, package: str) -> str:
+    if not level:
+        return module
     parts = package.split(".")
-    base = ".".join(parts[: len(parts) - node.level + 1])
-    return f"{base}.{node.module}" if node.module else base
+    base = ".".join(parts[: len(parts) - level + 1])
+    return f"{base}.{module}" if module else base
 
 
 def _module_name(name: str) -> str:
@@ -130,16 +152,3 @@ def _package_inits(name: str) -> list[str]:
     """The `__init__.py` of every package that holds `name`: importing it runs them."""
     parts = name.split("/")[:-1]
     return [f"{'/'.join(parts[:depth])}/__init__.py".lstrip("/") for depth in range(len(parts) + 1)]
-
-
-def _names_file(module: str, data: str) -> bool:
-    base = data.rsplit("/", 1)[-1]
-    return any(
-        isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.endswith(base)
-        for node in ast.walk(_syntax(module))
-    )
-
-
-@cache
-def _syntax(name: str) -> ast.Module:
-    return ast.parse((ROOT / name).read_bytes(), name)

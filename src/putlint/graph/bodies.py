@@ -88,5 +88,6 @@ class Bodies:
         return self._refs.get(function, [])
 
     def has_member_calls(self, function: int) -> bool:
+        """Whether the function makes an ops call: only those edges depend on a subsystem."""
         self._ensure(function)
         return function in self._member_callers

@@ -17,6 +17,10 @@ class Program:
     The symbol tables (definitions, member types, ops targets) cover the whole
     tree; function bodies (calls, callbacks) are read per file when a search
     first needs them, from `fetch(path)`, or given up front by `build`.
+
+    Its lookups are those of its parts: `path_of`, `subsystem`,
+    `functions_named` and `resolve_name` of `Symbols`, `ops_targets` of
+    `OpsTable`, `calls_of` and `refs_of` of `Bodies`, `edges` of `EdgeResolver`.
     """
 
     def __init__(
@@ -32,13 +36,16 @@ class Program:
         self.bodies = Bodies(self.symbols, fetch)
         self.resolver = EdgeResolver(self.symbols, self.ops, self.bodies, fanout, fanout_near)
         self._parts = (self.symbols, self.ops, self.bodies)
-        # The searches use these in their inner loops: the arrays and the
-        # resolver's own methods, not wrappers.
-        self.func_file = self.symbols.func_file
-        self.func_name = self.symbols.func_name
-        self.func_line = self.symbols.func_line
+        # Lookups are the parts' own arrays and methods, not wrappers: the
+        # searches call them hundreds of thousands of times.
+        symbols, bodies = self.symbols, self.bodies
+        self.func_file, self.func_name, self.func_line = symbols.func_file, symbols.func_name, symbols.func_line
+        self.path_of, self.subsystem = symbols.path_of, symbols.subsystem
+        self.functions_named, self.resolve_name = symbols.functions_named, symbols.resolve_name
+        self.ops_targets = self.ops.ops_targets
+        self.calls_of, self.refs_of = bodies.calls_of, bodies.refs_of
         self.edges = self.resolver.edges
-        self.depends_on_affinity = self.resolver.depends_on_affinity
+        self.depends_on_affinity = bodies.has_member_calls  # only ops calls make edges depend on the affinity
 
     @classmethod
     def build(cls, files: Iterable[tuple[str, tuple]], fanout: int = 64, fanout_near: int = 8) -> Program:
@@ -95,29 +102,3 @@ class Program:
     def load_bodies(self, paths: Iterable[str]) -> None:
         """Read the bodies of these files now rather than when a search needs them."""
         self.bodies.load(paths)
-
-    def calls_of(self, function: int) -> list[tuple]:
-        """Call rows of a function (facts.Call fields), in source order."""
-        return self.bodies.calls_of(function)
-
-    def refs_of(self, function: int) -> list[tuple]:
-        return self.bodies.refs_of(function)
-
-    # -- lookups ------------------------------------------------------------
-
-    def path_of(self, function: int) -> str:
-        return self.symbols.path_of(function)
-
-    def subsystem(self, function: int) -> str:
-        return self.symbols.subsystem(function)
-
-    def functions_named(self, name: str) -> list[int]:
-        """Every definition of `name`, in id order."""
-        return self.symbols.functions_named(name)
-
-    def resolve_name(self, name: str, file_index: int) -> list[int]:
-        """Definitions a call to `name` from `file_index` can reach, as C links them."""
-        return self.symbols.resolve_name(name, file_index)
-
-    def ops_targets(self, struct_type: str, field: str) -> list[int]:
-        return self.ops.ops_targets(struct_type, field)

@@ -97,10 +97,6 @@ class EdgeResolver:
         result.sort(key=_SOURCE_ORDER)
         return result
 
-    def depends_on_affinity(self, function: int) -> bool:
-        """Whether `edges` can differ by affinity: only ops calls do."""
-        return self.bodies.has_member_calls(function)
-
     def _direct_edges(self, function: int, file_index: int) -> list[Edge]:
         """Edges of the direct calls: they do not depend on the path's subsystem."""
         result: list[Edge] = []
