@@ -24,6 +24,7 @@ class Bodies:
     def __init__(self, symbols: Symbols, fetch: Fetch | None = None):
         self.symbols = symbols
         self.fetch = fetch
+        self._func_file = symbols.func_file  # the list itself, looked up on every call of a search
         self._calls: dict[int, list[tuple]] = defaultdict(list)
         self._refs: dict[int, list[tuple]] = defaultdict(list)
         self._loaded: set[int] = set()  # files whose rows are in, or that have none
@@ -32,13 +33,14 @@ class Bodies:
     def add_file(self, file_index: int, rows: tuple) -> None:
         local = self.symbols.local_functions(file_index)
         calls = self._calls
+        kind, member = CALL_ROW.kind, facts.MEMBER
         # A function's calls are consecutive rows: one lookup per run of rows.
         for caller, run in groupby(rows[KINDS["calls"]], key=_CALLER):
             function = local.get(caller)
             if function is not None:
                 run = list(run)
                 calls[function].extend(run)
-                if any(row[CALL_ROW.kind] == facts.MEMBER for row in run):
+                if any(row[kind] == member for row in run):
                     self._member_callers.add(function)
         for caller, run in groupby(rows[KINDS["refs"]], key=_REF_CALLER):
             function = local.get(caller)
@@ -74,7 +76,7 @@ class Bodies:
             self.add_file(file_index, rows)
 
     def _ensure(self, function: int) -> None:
-        file_index = self.symbols.func_file[function]
+        file_index = self._func_file[function]
         if file_index not in self._loaded:
             self._load(file_index)
 
