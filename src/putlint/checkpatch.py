@@ -203,6 +203,25 @@ def _base_state(program, index, index_run: IndexRun, rules: RuleSet, jobs: int, 
     return state
 
 
+def _read_saved_state(index_file: Path, graph_scopes: tuple[str, ...], rules: RuleSet, touched: set[str]):
+    """The saved program and findings, while another process checks that the
+    index is up to date; with the bodies read ahead of the files that the saved
+    searches a series touches read, whatever rules they were made with: those
+    searches will most likely run again."""
+    program_saved = saved_program(index_file, graph_scopes).read()
+    findings_saved = saved_findings(index_file, graph_scopes).read()
+    try:
+        read = {
+            path
+            for result in findings_saved.value.values()
+            if not result.dependencies.files.isdisjoint(touched)
+            for path in result.dependencies.files
+        }
+    except (AttributeError, TypeError):
+        read = set()
+    return program_saved, findings_saved, read_ahead(program_saved, index_file, rules.limits, sorted(read))
+
+
 def check_series(
     root: Path,
     rules: RuleSet,
@@ -219,27 +238,10 @@ def check_series(
     is reported as suppressed and does not fail the patch."""
     started = time.monotonic()
     index_file = store.index_path(cache_dir, root)
-
-    def read_saved_state():
-        # Meanwhile, another process checks that the index is up to date.
-        program_saved = saved_program(index_file, graph_scopes).read()
-        findings_saved = saved_findings(index_file, graph_scopes).read()
-        # The files the saved searches that the series touches read, whatever
-        # rules they were made with: those searches will most likely run again.
-        touched = touched_paths(patches) | set(base or ())
-        try:
-            read = {
-                path
-                for result in findings_saved.value.values()
-                if not result.dependencies.files.isdisjoint(touched)
-                for path in result.dependencies.files
-            }
-        except (AttributeError, TypeError):
-            read = set()
-        return program_saved, findings_saved, read_ahead(program_saved, index_file, rules.limits, sorted(read))
-
+    touched = touched_paths(patches) | set(base or ())
     index_run, (program_saved, findings_saved, ready) = update_index_while(
-        read_saved_state, root=root, cache_dir=cache_dir, scopes=graph_scopes, jobs=jobs
+        lambda: _read_saved_state(index_file, graph_scopes, rules, touched),
+        root=root, cache_dir=cache_dir, scopes=graph_scopes, jobs=jobs,
     )
     warnings = list(index_run.warnings)
     jobs = jobs or os.cpu_count() or 1
