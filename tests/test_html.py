@@ -152,7 +152,7 @@ def test_summary_counts_by_context_subsystem_severity_and_confidence(run):
         ("context", "Context", [("writeback", 9), ("ceph-messenger", 6), ("reclaim", 3)]),
         ("subsystem", "Subsystem", [("wbfs", 7), ("ceph", 6), ("walkfs", 2), ("generic", 1), ("gfpfs", 1),
                                     ("nofailfs", 1)]),
-        ("severity", "Severity", [("error", 11), ("warning", 6), ("note", 1)]),
+        ("severity", "Severity", [("error", 10), ("warning", 7), ("note", 1)]),
         ("confidence", "Confidence", [("high", 9), ("medium", 9)]),
     ]
 

@@ -127,6 +127,16 @@ def test_reclaim_shrinker_kills_a_dentry_and_evicts_through_the_journal(findings
     ]
     assert finding.reach[-7].via == "(struct shrinker)->scan_objects"
     assert finding.wait in {"ext4_journal_start", "jbd2__journal_start", "__ext4_journal_start_sb", "xfs_trans_alloc"}
+    # kjournald2 completes a journal start (fs/jbd2/commit.c:537); the shrinker holds no handle.
+    assert (finding.severity, finding.cycle) == ("warning", "stall")
+
+
+def test_the_last_deactivate_super_waits_for_the_s_umount_the_flusher_holds(findings):
+    finding = one(findings, "final-put-in-writeback", "fs/nfs/super.c", 210)
+    assert [hop.function for hop in finding.teardown] == ["deactivate_super", "__super_lock_excl"]
+    assert (finding.severity, finding.cycle) == ("error", "self-deadlock")
+    # jffs2 never reaches jffs2_do_setattr from writeback (fs/jffs2/fs.c:376).
+    assert not [f for f in findings if f.path == "fs/jffs2/fs.c"]
 
 
 def test_deferred_puts_stay_quiet(findings):
@@ -198,6 +208,8 @@ def test_the_writeback_deadlock_is_in_6_1_too_and_the_netfs_wait_is_not():
     assert [hop.function for hop in finding.teardown][-1] in {"inode_wait_for_writeback", "__inode_wait_for_writeback"}
     assert (finding.severity, finding.cycle) == ("error", "self-deadlock")
     assert [f for f in findings if f.wait == "netfs_wait_for_outstanding_io"] == []
+    # ceph's drop_inode is generic_delete_inode: iput_final never writes a ceph inode back.
+    assert [f for f in findings if f.context == "ceph-messenger"] == []
 
 
 def test_check_patch_on_the_real_tree_reports_the_ceph_fix_and_a_new_writeback_iput():

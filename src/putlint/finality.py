@@ -209,10 +209,9 @@ class PutJudge:
         """Whether `function` holds a reference across the call at `position`
         (any call, when None)."""
         self.sources.noted(function)
-        rows = self.program.calls_of(function)
-        taken = [(r[2], r[3]) for r in rows if r[1] in takers and (position is None or (r[2], r[3]) < position)]
+        taken = [at for at in self.program.calls_to(function, takers) if position is None or at < position]
         after = position or min(taken, default=None)
-        if not taken or not any(r[1] in puts and (r[2], r[3]) > after for r in rows):
+        if not taken or not any(at > after for at in self.program.calls_to(function, puts)):
             return False  # from the index alone: no need to read the body
         body = self.sources.body(function)
         if body is None:
@@ -246,4 +245,4 @@ class PutJudge:
         if not takers:
             return False
         position = site.position
-        return any(row[1] in takers and (row[2], row[3]) < position for row in self.program.calls_of(site.function))
+        return any(at < position for at in self.program.calls_to(site.function, takers))

@@ -85,6 +85,10 @@ class Bodies:
         self._ensure(function)
         return self._calls.get(function, [])
 
+    def calls_to(self, function: int, names) -> list[tuple[int, int]]:
+        """(line, col) of the function's calls of any of `names`, in source order."""
+        return [(row[CALL_ROW.line], row[CALL_ROW.col]) for row in self.calls_of(function) if row[CALL_ROW.callee] in names]
+
     def refs_of(self, function: int) -> list[tuple]:
         self._ensure(function)
         return self._refs.get(function, [])

@@ -43,7 +43,7 @@ class Program:
         self.path_of, self.subsystem = symbols.path_of, symbols.subsystem
         self.functions_named, self.resolve_name = symbols.functions_named, symbols.resolve_name
         self.ops_targets = self.ops.ops_targets
-        self.calls_of, self.refs_of = bodies.calls_of, bodies.refs_of
+        self.calls_of, self.refs_of, self.calls_to = bodies.calls_of, bodies.refs_of, bodies.calls_to
         self.edges = self.resolver.edges
         self.depends_on_affinity = bodies.has_member_calls  # only ops calls make edges depend on the affinity
 

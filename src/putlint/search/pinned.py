@@ -73,9 +73,8 @@ class PinnedWork:
         order alone when the body cannot be read). With no marks, a ref call
         that no condition guards."""
         self.sources.noted(function)
-        rows = self.program.calls_of(function)
-        ref_sites = [(r[2], r[3]) for r in rows if r[1] in refs]
-        mark_sites = [(r[2], r[3]) for r in rows if r[1] in marks]
+        ref_sites = self.program.calls_to(function, refs)
+        mark_sites = self.program.calls_to(function, marks)
         if not ref_sites:
             return False
         body = self.sources.body(function)

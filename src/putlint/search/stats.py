@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import facts
+from ..facts import REF_ROW
 from ..graph import MEMBER_PATH, Cut, Program
 from ..ruleset import Context
 
@@ -60,10 +61,10 @@ class Dependencies:
         names = {entry.function for entry in context.entries if entry.function}
         fields = {entry.ops.split(".")[-1] for entry in context.entries if entry.ops}
         for function in expanded:
-            for _caller, callee, _line, _col, kind, _receiver, _gfp in program.calls_of(function):
+            for _caller, callee, _line, _col, kind, _receiver, _gfp in program.calls_of(function):  # facts.Call
                 if kind == facts.DIRECT:
                     names.add(callee)
                 elif kind == facts.MEMBER:
                     fields.update(part.strip("()*&") for part in MEMBER_PATH.split(callee)[1:])
-            names.update(row[1] for row in program.refs_of(function))
+            names.update(row[REF_ROW.target] for row in program.refs_of(function))
         return cls(frozenset(program.path_of(f) for f in expanded), frozenset(names), frozenset(fields))
