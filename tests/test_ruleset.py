@@ -133,3 +133,9 @@ def test_limits_live_in_their_own_file(tmp_path):
     (tmp_path / "limits.yaml").write_text("reach_depth: 3\n")
     limits = load_rules((tmp_path,)).limits
     assert (limits.reach_depth, limits.teardown_depth) == (3, 10)
+
+
+def test_a_stop_naming_a_registration_api_can_never_match(tmp_path):
+    (tmp_path / "deferrals.yaml").write_text("opaque:\n  - function: call_rcu\n    why: queues a callback\n")
+    with pytest.raises(InputError, match="opaque: call_rcu is a registration API"):
+        load_rules((tmp_path,))

@@ -494,6 +494,7 @@ def load_rules(extra_dirs: tuple[Path, ...] = ()) -> RuleSet:
         for key, value in (_settings(directory, "deferrals.yaml", label_root, Deferrals) or {}).items():
             stops[key].extend(value)
         limits.update((k, v) for k, v in (_settings(directory, "limits.yaml", label_root, Limits) or {}).items() if v is not None)
+    _never_registrations(stops)
     contexts, puts, checks = tables["contexts"], tables["puts"], tables["checks"]
     for check in checks.values():
         if check.context not in contexts:
@@ -511,6 +512,23 @@ def load_rules(extra_dirs: tuple[Path, ...] = ()) -> RuleSet:
         tuple(stops["opaque"]),
         Limits(**limits),
     )
+
+
+def _never_registrations(stops: dict[str, list]) -> None:
+    """A deferral, opaque function or cut callee that is a registration API can
+    never match: registrations are never call edges (kernel/apis.yaml)."""
+    from .kernel.apis import REGISTRATION_APIS
+
+    for key in ("deferrals", "opaque"):
+        for entry in stops[key]:
+            if entry.function in REGISTRATION_APIS:
+                raise InputError(
+                    f"{key}: {entry.function} is a registration API (kernel/apis.yaml): it never becomes a call,"
+                    " so this entry can never match"
+                )
+    for cut in stops["cut_edges"]:
+        if cut.callee in REGISTRATION_APIS:
+            raise InputError(f"cut_edges: {cut.caller} -> {cut.callee}: {cut.callee} is a registration API, never a call")
 
 
 def describe(rules: RuleSet, check_id: str) -> list[str]:
