@@ -18,17 +18,10 @@ from pathlib import Path
 from . import parse, store
 from .findings import Finding
 from .graph import KINDS, Program
-from .graphcache import (
-    Saved,
-    open_program,
-    read_ahead,
-    saved_findings,
-    saved_program,
-    update_index_while,
-)
-from .index import IndexRun
+from .index import IndexRun, update_index_while
 from .patches import Patch, added_lines, apply_series, touched_paths
 from .ruleset import RuleSet
+from .saved import Saved, open_program, read_ahead, saved_findings, saved_program
 from .scan import AllowEntry, suppression_for, tree_reader
 from .search import ContextResult, search_contexts
 from .tree import SOURCE_SUFFIXES, in_scope

@@ -13,8 +13,9 @@ from pathlib import Path
 from . import store
 from .errors import InputError
 from .findings import Finding
-from .graphcache import open_program, saved_program, update_index_while
+from .index import update_index_while
 from .ruleset import RuleSet
+from .saved import open_program, saved_program
 from .search import search_contexts
 from .tree import in_scope
 

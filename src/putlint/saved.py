@@ -1,4 +1,4 @@
-"""Saved analysis state next to the index, and index updates that overlap reading it.
+"""Saved analysis state next to the index: the program's symbol tables and the findings.
 
 Building the program's symbol tables reads the facts of every file (about 18 s
 on the whole 6.12 tree); loading the saved tables takes well under a second,
@@ -7,9 +7,8 @@ reaches. Each saved file is keyed by what it was computed from (the index
 content, and for findings the rules and the analysis code) and replaced
 atomically; a damaged or stale one is recomputed.
 
-Checking that the tree is unchanged (a stat of every file) takes about a
-second on the whole tree; `update_index_while` does it in a forked process
-while this one reads the saved files, whose keys are compared afterwards.
+While the saved files are read, `index.update_index_while` checks in a forked
+process that the tree is unchanged; their keys are compared afterwards.
 """
 
 from __future__ import annotations
@@ -17,7 +16,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import marshal
-import multiprocessing
 import os
 import pickle
 import tempfile
@@ -26,9 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from . import store
-from .errors import InputError
 from .graph import Program
-from .index import IndexRun, update_index
+from .index import IndexRun
 from .ruleset import Limits
 
 
@@ -156,39 +153,3 @@ def open_program(
     # their millions of containers on every full collection during the search.
     gc.freeze()
     return program
-
-
-def _index_in_child(sender, arguments: dict) -> None:
-    try:
-        sender.send(("ok", update_index(**arguments)))
-    except InputError as error:
-        sender.send(("input", str(error)))
-    except BaseException as error:  # noqa: BLE001 - reported by the parent
-        sender.send(("error", f"{type(error).__name__}: {error}"))
-    finally:
-        sender.close()
-
-
-def update_index_while(work: Callable[[], Any], **arguments) -> tuple[IndexRun, Any]:
-    """`update_index(**arguments)` in a forked process while `work()` runs here."""
-    if not hasattr(os, "fork"):
-        return update_index(**arguments), work()
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_index_in_child, args=(sender, arguments))
-    child.start()
-    sender.close()
-    try:
-        result = work()
-    finally:
-        try:
-            status, payload = receiver.recv()
-        except EOFError:
-            status, payload = "error", f"the indexing process ended with code {child.exitcode}"
-        child.join()
-        receiver.close()
-    if status == "input":
-        raise InputError(payload)
-    if status != "ok":
-        raise RuntimeError(f"indexing failed: {payload}")
-    return payload, result
