@@ -5,6 +5,7 @@ error (see errors.py)."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -17,6 +18,7 @@ from .errors import (
     EXIT_FINDINGS,
     EXIT_INPUT_ERROR,
     EXIT_INTERNAL_ERROR,
+    EXIT_INTERRUPTED,
     InputError,
 )
 from .index import IndexRun, update_index
@@ -26,7 +28,10 @@ from .scan import load_allowlist
 from .scan import scan as run_scan
 from .tree import open_tree, relative_scopes
 
-EXIT_CODES_HELP = "Exit codes: 0 clean, 1 findings, 2 usage or input error, 123 internal error."
+EXIT_CODES_HELP = (
+    "Exit codes: 0 clean, 1 findings, 2 usage or input error (or, with --strict, something could not be"
+    " analysed), 123 internal error, 130 interrupted (SIGINT)."
+)
 
 
 def tree_options(command):
@@ -405,9 +410,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as error:
         error.show()
         code = EXIT_INPUT_ERROR
-    except click.exceptions.Abort:
-        click.echo("putlint: aborted", err=True)
-        code = EXIT_INPUT_ERROR
+    except click.exceptions.Abort as abort:
+        if isinstance(abort.__cause__, KeyboardInterrupt):
+            code = _interrupted()
+        else:
+            click.echo("putlint: aborted", err=True)
+            code = EXIT_INPUT_ERROR
     except InputError as error:
         click.echo(f"putlint: error: {error}", err=True)
         code = EXIT_INPUT_ERROR
@@ -415,8 +423,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"putlint: error: the index {error}; remove it or run again to rebuild", err=True)
         code = EXIT_INPUT_ERROR
     except KeyboardInterrupt:
-        click.echo("putlint: interrupted", err=True)
-        code = EXIT_INPUT_ERROR
+        code = _interrupted()
     except SystemExit as done:
         code = done.code if isinstance(done.code, int) else EXIT_INPUT_ERROR
     except Exception as error:  # noqa: BLE001 - the one place that must catch everything
@@ -428,6 +435,14 @@ def main(argv: list[str] | None = None) -> None:
         )
         code = EXIT_INTERNAL_ERROR
     sys.exit(code if isinstance(code, int) else EXIT_CLEAN)
+
+
+def _interrupted() -> int:
+    """Ctrl-C: no traceback; the caches are valid (every write is a transaction
+    or an atomic rename), and helpers die with this process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while leaving
+    click.echo("putlint: interrupted", err=True)
+    return EXIT_INTERRUPTED
 
 
 def run() -> None:

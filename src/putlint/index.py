@@ -17,8 +17,9 @@ from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import parse, store
+from . import faults, parse, store
 from .errors import InputError
+from .processes import die_with_parent, unordered_map
 from .tree import OK, SKIPPED, UNREADABLE, SourceFile, discover, in_scope, read_source
 
 _PREPROCESSOR_ONLY = "preprocessor lines and comments only"
@@ -55,6 +56,7 @@ class _Job:
 
 def _extract(job: _Job) -> tuple:
     """Worker: (record, counts, blob); blob None means "content unchanged"."""
+    faults.point("extract")
     read = read_source(job.root, job.file.path, job.skip_preprocessor_only)
     record = store.FileRecord(job.file.path, job.file.size, job.file.mtime_ns, read.sha1, read.status, read.message)
     if read.sha1 and read.sha1 == job.cached_sha1:
@@ -169,18 +171,17 @@ def _run_jobs(index: store.Index, job_list: list[_Job], jobs: int | None, progre
         if len(batch) + len(unchanged) >= _BATCH_ROWS:
             flush()
 
-    if jobs == 1 or len(job_list) < 4:
+    if jobs == 1 or len(job_list) < 4 or not hasattr(os, "fork"):
         for job in job_list:
             take(_extract(job))
     else:
-        context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-        with context.Pool(jobs, initializer=_worker_init) as pool:
-            for result in pool.imap_unordered(_extract, job_list, chunksize=4):
-                take(result)
+        for result in unordered_map(_extract, job_list, jobs, _worker_init, chunksize=4):
+            take(result)
     flush()
 
 
-def _index_in_child(sender, arguments: dict) -> None:
+def _index_in_child(sender, arguments: dict, parent: int) -> None:
+    die_with_parent(parent)
     try:
         sender.send(("ok", update_index(**arguments)))
     except InputError as error:
@@ -192,23 +193,30 @@ def _index_in_child(sender, arguments: dict) -> None:
 
 
 def update_index_while(work: Callable[[], Any], **arguments) -> tuple[IndexRun, Any]:
-    """`update_index(**arguments)` in a forked process while `work()` runs here."""
+    """`update_index(**arguments)` in a forked process while `work()` runs here.
+
+    If this process is interrupted (or `work` fails), the child is killed: its
+    writes are transactions, so the index it leaves is valid."""
     if not hasattr(os, "fork"):
         return update_index(**arguments), work()
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_index_in_child, args=(sender, arguments))
+    child = context.Process(target=_index_in_child, args=(sender, arguments, os.getpid()))
     child.start()
     sender.close()
     try:
         result = work()
-    finally:
         try:
             status, payload = receiver.recv()
         except EOFError:
+            child.join()
             status, payload = "error", f"the indexing process ended with code {child.exitcode}"
-        child.join()
+    except BaseException:
+        child.kill()
+        raise
+    finally:
         receiver.close()
+        child.join()
     if status == "input":
         raise InputError(payload)
     if status != "ok":

@@ -13,6 +13,7 @@ process that the tree is unchanged; their keys are compared afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import marshal
@@ -23,7 +24,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from . import store
+from . import faults, store
 from .graph import Program
 from .index import IndexRun
 from .ruleset import Limits
@@ -36,9 +37,48 @@ def cache_file(index_file: Path, scopes: tuple[str, ...], suffix: str) -> Path:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name + ".", suffix=".tmp", delete=False) as handle:
-        handle.write(data)
-    os.replace(handle.name, path)
+    """Write a temporary file beside `path`, then rename it over `path`: a
+    reader sees the old file or the new one, never part of one. A temporary
+    file left by a killed run is removed by the next write (its pid is gone)."""
+    _remove_stale_temporaries(path)
+    handle = tempfile.NamedTemporaryFile(
+        dir=path.parent, prefix=f"{path.name}.{os.getpid()}.", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            handle.write(data[: len(data) // 2])
+            faults.point("saved-write")
+            handle.write(data[len(data) // 2 :])
+        os.replace(handle.name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(handle.name)
+        raise
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """`<name>.<pid>.<random>.tmp` files beside `path` whose process is gone."""
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(path.name + ".") and name.endswith(".tmp")):
+            continue
+        pid = name[len(path.name) + 1 :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(path.parent / name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _unmarshal_without_gc(data: bytes) -> Any:

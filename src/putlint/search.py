@@ -10,14 +10,13 @@ is a shortest one and is rebuilt exactly.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 from collections import deque
 from dataclasses import dataclass, field
 from operator import itemgetter
 
-from . import facts, paths
+from . import facts, faults, paths
 from .findings import Finding, Hop, number_repeats
 from .graph import (
     CALLBACK,
@@ -32,6 +31,7 @@ from .graph import (
 from . import sitefacts as facts_on_site
 from .objects import PutObjects
 from .parse.onsite import BodyReader
+from .processes import unordered_map
 from .ruleset import Check, Context, RuleSet
 
 
@@ -113,6 +113,7 @@ def _search_forked(context_id: str) -> dict[str, ContextResult]:
 
 
 def _search_serial(program, rules, in_scope, contexts, sources=None) -> dict[str, ContextResult]:
+    faults.point("search")
     search = Search(program, rules, sources)
     findings = search.run(in_scope, set(contexts))
     return {
@@ -153,8 +154,7 @@ def search_contexts(
     _FORKED = (program, rules, in_scope, reopen, sources)
     try:
         # One context per task, costliest first: a worker that is done takes the next.
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            parts = list(pool.imap_unordered(_search_forked, ordered, chunksize=1))
+        parts = list(unordered_map(_search_forked, ordered, jobs))
     finally:
         _FORKED = None
     return {context_id: part[context_id] for part in parts for context_id in sorted(part)}

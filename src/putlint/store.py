@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from . import facts
+from . import facts, faults
 from .errors import InputError
 
 SCHEMA_VERSION = 1
@@ -259,6 +259,7 @@ class Index:
                     for record, counts, blob in rows
                 ),
             )
+            faults.point("index-batch")
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
