@@ -216,7 +216,15 @@ def _base_state(program, index, index_run: IndexRun, rules: RuleSet, jobs: int, 
     return state
 
 
-def check_series(
+def check_series(root: Path, rules: RuleSet, cache_dir: Path, patches: list[Patch], *args, **options) -> CheckRun:
+    """`_check_series`; an index found damaged halfway is rebuilt, and the check run again."""
+    run, warning = store.once_more_if_damaged(
+        store.index_path(cache_dir, root), lambda: _check_series(root, rules, cache_dir, patches, *args, **options)
+    )
+    return replace(run, warnings=(warning, *run.warnings)) if warning else run
+
+
+def _check_series(
     root: Path,
     rules: RuleSet,
     cache_dir: Path,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, store
+from . import __version__, cache, store
 from .errors import (
     EXIT_CLEAN,
     EXIT_FINDINGS,
@@ -434,6 +434,8 @@ def main(argv: list[str] | None = None) -> None:
             err=True,
         )
         code = EXIT_INTERNAL_ERROR
+    finally:
+        cache.remove_private_copies()
     sys.exit(code if isinstance(code, int) else EXIT_CLEAN)
 
 

@@ -85,8 +85,13 @@ def update_index(
     """Index every .c/.h file under `scopes` of `root`; reuse what is unchanged."""
     started = time.monotonic()
     files = discover(root, scopes, excludes)
-    with store.Index(store.index_path(cache_dir, root), root) as index:
-        known = index.records()
+    index_file = store.index_path(cache_dir, root)
+    with store.IndexLock(index_file), store.Index(index_file, root, rebuild=True) as index:
+        try:
+            known = index.records()
+        except store.CorruptIndex as why:
+            index.rebuild(str(why))
+            known = {}
         found = {f.path for f in files}
         gone = [path for path in known if path not in found and in_scope(path, scopes)]
         if gone:

@@ -101,7 +101,15 @@ def apply_suppressions(root: Path, findings: list[Finding], allowlist: tuple[All
     return result
 
 
-def scan(
+def scan(root: Path, rules: RuleSet, cache_dir: Path, *args, **options) -> ScanRun:
+    """`_scan`; an index found damaged halfway is rebuilt, and the scan run again."""
+    run, warning = store.once_more_if_damaged(
+        store.index_path(cache_dir, root), lambda: _scan(root, rules, cache_dir, *args, **options)
+    )
+    return replace(run, warnings=(warning, *run.warnings)) if warning else run
+
+
+def _scan(
     root: Path,
     rules: RuleSet,
     cache_dir: Path,
