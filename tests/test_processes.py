@@ -79,9 +79,14 @@ def test_sigint_during_the_search_exits_130(tree, tmp_path):
     assert index_is_valid(tmp_path)
 
 
-def test_a_worker_that_dies_ends_the_run_with_an_internal_error_not_a_hang(tree, clean, tmp_path):
-    done = putlint(*scan_args(tree, tmp_path), faults="extract=kill@3", timeout=120)
+def test_a_worker_that_dies_parsing_a_file_costs_that_file_only(tree, clean, tmp_path):
+    done = putlint(*scan_args(tree, tmp_path), faults="extract:drivers/filler/f7.c=kill")
+    assert done.returncode == 1, done.stderr
+    assert "drivers/filler/f7.c: crashed: the parser died on this file (exit code -9); not analysed" in done.stderr
+    assert fingerprints(done.stdout) == clean  # the filler holds no finding
+
+
+def test_a_search_worker_that_dies_is_an_internal_error_not_a_hang(tree, tmp_path):
+    done = putlint(*scan_args(tree, tmp_path), faults="search=kill", timeout=120)
     assert done.returncode == 123, done.stderr
     assert "a worker process died before it finished" in done.stderr and "Traceback" not in done.stderr
-    again = putlint(*scan_args(tree, tmp_path))
-    assert again.returncode == 1 and fingerprints(again.stdout) == clean

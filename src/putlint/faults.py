@@ -3,7 +3,7 @@
 `PUTLINT_FAULTS="point=action,..."` makes the named points of a run misbehave;
 unset (always, outside tests) every point is a dictionary lookup. Points:
 
-- `extract`: an index worker, before it parses a file;
+- `extract`: an index worker, before it parses a file (`extract:PATH` for one file);
 - `index-batch`: inside the transaction that writes a batch of index rows, before COMMIT;
 - `saved-write`: halfway through writing a saved-state file;
 - `search`: a context's search, before it starts.
@@ -37,11 +37,14 @@ def _parse(spec: str) -> dict[str, tuple[str, int]]:
 _FAULTS = _parse(os.environ.get("PUTLINT_FAULTS", ""))
 
 
-def point(name: str) -> None:
-    """Misbehave here if PUTLINT_FAULTS says so."""
-    if not _FAULTS or name not in _FAULTS:
+def point(name: str, key: str = "") -> None:
+    """Misbehave here if PUTLINT_FAULTS says so (`name:key=...` only for that key)."""
+    if not _FAULTS:
         return
-    action, nth = _FAULTS[name]
+    fault = _FAULTS.get(f"{name}:{key}") or _FAULTS.get(name)
+    if fault is None:
+        return
+    action, nth = fault
     _counts[name] = _counts.get(name, 0) + 1
     if nth and _counts[name] != nth:
         return

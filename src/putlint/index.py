@@ -11,6 +11,7 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,10 +21,23 @@ from pathlib import Path
 from . import faults, parse, store
 from .errors import InputError
 from .processes import die_with_parent, unordered_map
-from .tree import OK, SKIPPED, UNREADABLE, SourceFile, discover, in_scope, read_source
+from .tree import CRASHED, OK, SKIPPED, TIMEOUT, UNREADABLE, SourceFile, discover, in_scope, read_source
 
 _PREPROCESSOR_ONLY = "preprocessor lines and comments only"
 _BATCH_ROWS = 2000
+_DEFAULT_PARSE_TIMEOUT = 30.0
+_TIMEOUT_LIMIT = re.compile(r"over ([\d.]+) s")
+
+
+def parse_timeout() -> float:
+    """Seconds one file may take to parse and extract (PUTLINT_PARSE_TIMEOUT)."""
+    try:
+        value = float(os.environ.get("PUTLINT_PARSE_TIMEOUT") or _DEFAULT_PARSE_TIMEOUT)
+    except ValueError:
+        raise InputError("PUTLINT_PARSE_TIMEOUT must be a number of seconds") from None
+    if value <= 0:
+        raise InputError("PUTLINT_PARSE_TIMEOUT must be a number of seconds") from None
+    return value
 
 
 @dataclass(frozen=True)
@@ -56,7 +70,7 @@ class _Job:
 
 def _extract(job: _Job) -> tuple:
     """Worker: (record, counts, blob); blob None means "content unchanged"."""
-    faults.point("extract")
+    faults.point("extract", job.file.path)
     read = read_source(job.root, job.file.path, job.skip_preprocessor_only)
     record = store.FileRecord(job.file.path, job.file.size, job.file.mtime_ns, read.sha1, read.status, read.message)
     if read.sha1 and read.sha1 == job.cached_sha1:
@@ -71,6 +85,17 @@ def _extract(job: _Job) -> tuple:
 def _worker_init() -> None:
     # Extraction makes many short-lived objects and no cycles worth collecting.
     gc.disable()
+
+
+def _failed(job: _Job, why: str) -> tuple:
+    """The result of a file whose parse ran over the time limit or killed its worker."""
+    kind, _, detail = why.partition(":")
+    if kind == "timeout":
+        status, message = TIMEOUT, f"parsing took over {detail} s (PUTLINT_PARSE_TIMEOUT); not analysed"
+    else:
+        status, message = CRASHED, f"the parser died on this file (exit code {detail}); not analysed"
+    file = job.file
+    return store.FileRecord(file.path, file.size, file.mtime_ns, "", status, message), {}, None
 
 
 def update_index(
@@ -137,6 +162,9 @@ def _needs_extraction(record: store.FileRecord | None, file: SourceFile, skip_pr
         return True
     if record.status == UNREADABLE:
         return True  # permissions may have been fixed
+    if record.status == TIMEOUT:
+        limit = _TIMEOUT_LIMIT.search(record.message)
+        return limit is None or float(limit.group(1)) < parse_timeout()  # a longer limit now
     return not skip_preprocessor_only and record.message == _PREPROCESSOR_ONLY
 
 
@@ -176,11 +204,12 @@ def _run_jobs(index: store.Index, job_list: list[_Job], jobs: int | None, progre
         if len(batch) + len(unchanged) >= _BATCH_ROWS:
             flush()
 
-    if jobs == 1 or len(job_list) < 4 or not hasattr(os, "fork"):
+    if not hasattr(os, "fork"):
         for job in job_list:
-            take(_extract(job))
+            take(_extract(job))  # no time limit without fork
     else:
-        for result in unordered_map(_extract, job_list, jobs, _worker_init, chunksize=4):
+        # Even one job runs in a worker: a file that takes too long is killed with it.
+        for result in unordered_map(_extract, job_list, jobs, _worker_init, parse_timeout(), _failed):
             take(result)
     flush()
 

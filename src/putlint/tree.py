@@ -30,6 +30,8 @@ _CODE_LINE = re.compile(rb"^[ \t]*[^#*/ \t\r\n\f\v]", re.M)
 OK = "ok"
 SKIPPED = "skipped"  # read, holds nothing to extract (preprocessor only, or too large)
 UNREADABLE = "unreadable"  # could not be read or is not C text
+TIMEOUT = "timeout"  # its parse ran over the per-file time limit
+CRASHED = "crashed"  # the worker parsing it died
 
 
 @dataclass(frozen=True, slots=True)
