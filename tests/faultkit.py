@@ -37,8 +37,9 @@ def environment(**extra: str) -> dict[str, str]:
     return env
 
 
-def putlint(*args: str, faults: str = "", timeout: float = 300, **popen) -> subprocess.CompletedProcess:
-    env = environment(PUTLINT_FAULTS=faults) if faults else environment()
+def putlint(*args: str, faults: str = "", timeout: float = 300, env: dict | None = None, **popen):
+    """putlint run to its end: a CompletedProcess (text)."""
+    env = {**(environment(PUTLINT_FAULTS=faults) if faults else environment()), **(env or {})}
     # A session of its own: a `sigint` fault signals putlint's group, not the caller's.
     return subprocess.run(
         [*PUTLINT, *args], capture_output=True, text=True, env=env, timeout=timeout, start_new_session=True, **popen

@@ -15,11 +15,12 @@ from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
-from . import parse, store
+from . import coverage, parse, store
 from .findings import Finding
 from .graph import KINDS, Program
-from .index import IndexRun, update_index_while
-from .patches import Patch, added_lines, apply_series, touched_paths
+from .index import IndexRun, parse_timeout, update_index_while
+from .patches import Patch, added_lines, apply_series, removed_lines, touched_paths
+from .processes import unordered_map
 from .ruleset import RuleSet
 from .saved import Saved, open_program, read_ahead, saved_findings, saved_program
 from .scan import AllowEntry, suppression_for, tree_reader
@@ -38,6 +39,7 @@ class PatchResult:
     patch: Patch
     new_keys: tuple[tuple[tuple[str, int], NewFinding], ...]  # (fingerprint, ordinal) -> finding
     fixed: tuple[Finding, ...]
+    unanalysed: tuple[coverage.Unanalysed, ...] = ()  # touched lines that could not be checked
 
     @property
     def new(self) -> tuple[NewFinding, ...]:
@@ -59,6 +61,7 @@ class CheckRun:
     after: tuple[Finding, ...] = ()
     stats: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    unanalysed: tuple[coverage.Unanalysed, ...] = ()  # the patches' and the searches' limits
 
     @property
     def blocking(self) -> tuple[NewFinding, ...]:
@@ -168,12 +171,35 @@ class _Overlay:
         return self.state
 
 
-def _reparse(texts: dict[str, str | None], graph_scopes: tuple[str, ...]) -> dict[str, tuple | None]:
-    return {
-        path: None if text is None else parse.extract_rows(text.encode("utf-8", errors="surrogateescape"))
-        for path, text in texts.items()
-        if path.endswith(SOURCE_SUFFIXES) and in_scope(path, graph_scopes)
-    }
+def _extract_text(item: tuple[str, bytes]) -> tuple[str, tuple | None, str]:
+    path, data = item
+    return path, parse.extract_rows(data), ""
+
+
+def _not_parsed(item: tuple[str, bytes], why: str) -> tuple[str, None, str]:
+    kind, _, detail = why.partition(":")
+    if kind == "timeout":
+        return item[0], None, f"timeout: parsing the patched text took over {detail} s (PUTLINT_PARSE_TIMEOUT)"
+    return item[0], None, f"crashed: the parser died on the patched text (exit code {detail})"
+
+
+def _reparse(texts: dict[str, str | None], graph_scopes: tuple[str, ...]) -> tuple[dict, dict[str, str]]:
+    """Fact rows of the patched texts (None: deleted), and path -> why for those
+    that could not be parsed in time (their old facts stay)."""
+    wanted = {p: t for p, t in texts.items() if p.endswith(SOURCE_SUFFIXES) and in_scope(p, graph_scopes)}
+    changes: dict[str, tuple | None] = {path: None for path, text in wanted.items() if text is None}
+    items = [(p, t.encode("utf-8", errors="surrogateescape")) for p, t in wanted.items() if t is not None]
+    if hasattr(os, "fork"):
+        parsed = unordered_map(_extract_text, items, 1, None, parse_timeout(), _not_parsed)
+    else:
+        parsed = map(_extract_text, items)
+    failed = {}
+    for path, rows, why in parsed:
+        if rows is None:
+            failed[path] = why
+        else:
+            changes[path] = rows
+    return changes, failed
 
 
 def _search(program, index, rules, jobs, sources, contexts=None, previous: _State | None = None) -> _State:
@@ -267,29 +293,20 @@ def _check_series(
     with store.Index(index_run.index_file, root) as index:
         program = open_program(index, index_run, rules.limits, warnings, program_saved, ready)
         texts: dict[str, str | None] = dict(base or {})
+        problems = {u.path: u.reason for u in coverage.of_files(index_run.problems)}
         state = _base_state(program, index, index_run, rules, jobs, findings_saved, warnings, tree_reader(root))
         # Put arguments and suppressions are read from the text as the series has made it so far.
         patched = tree_reader(root, texts)
         overlay = _Overlay(program, index, rules, state, jobs, patched)
-        before = _keyed(overlay.change(_reparse(texts, graph_scopes)))
+        changes, failed = _reparse(texts, graph_scopes)
+        problems.update(failed)
+        before = _keyed(overlay.change(changes))
         previous = before
         results = []
         for patch in patches:
-            earlier = dict(texts)
-            apply_series(root, [patch], texts)
-            # Only what this patch touched is parsed again.
-            changed = {p: t for p, t in texts.items() if p not in earlier or earlier[p] != t}
-            current = _keyed(overlay.change(_reparse(changed, graph_scopes)))
-            added = added_lines(patch)
-            new_keys = tuple(
-                (key, NewFinding(_suppressed(current[key], patched, allowlist), _introduced_by(current[key], added)))
-                for key in sorted(current.keys() - previous.keys(), key=lambda k: current[k].sort_key())
-            )
-            fixed = tuple(
-                previous[key] for key in sorted(previous.keys() - current.keys(), key=lambda k: previous[k].sort_key())
-            )
-            results.append(PatchResult(patch, new_keys, fixed))
-            previous = current
+            result, previous = _check_patch(patch, root, texts, overlay, previous, graph_scopes, problems, allowlist)
+            results.append(result)
+        limits = coverage.of_searches(overlay.state, rules.limits)
     # Series-level new findings as the patch that introduced them reported them, so the
     # line numbers agree with `introduced_by` (both in that patch's coordinates).
     remaining = previous.keys() - before.keys()
@@ -309,4 +326,26 @@ def _check_series(
             "seconds": round(time.monotonic() - started, 2),
         },
         tuple(warnings),
+        (*dict.fromkeys(u for r in results for u in r.unanalysed), *limits),
     )
+
+
+def _check_patch(patch, root, texts, overlay: _Overlay, previous, graph_scopes, problems, allowlist):
+    """Apply one patch to `texts` and search what it changed: (its result, the findings after it)."""
+    earlier = dict(texts)
+    removed = removed_lines(patch)
+    rows_before = {path: overlay.previous(path) for path in removed}
+    apply_series(root, [patch], texts)
+    # Only what this patch touched is parsed again.
+    changes, failed = _reparse({p: t for p, t in texts.items() if p not in earlier or earlier[p] != t}, graph_scopes)
+    problems.update(failed)
+    current = _keyed(overlay.change(changes))
+    added = added_lines(patch)
+    patched = overlay.sources
+    new_keys = tuple(
+        (key, NewFinding(_suppressed(current[key], patched, allowlist), _introduced_by(current[key], added)))
+        for key in sorted(current.keys() - previous.keys(), key=lambda k: current[k].sort_key())
+    )
+    fixed = tuple(previous[key] for key in sorted(previous.keys() - current.keys(), key=lambda k: previous[k].sort_key()))
+    unchecked = coverage.of_touched(added, removed, rows_before.get, overlay.previous, problems)
+    return PatchResult(patch, new_keys, fixed, tuple(unchecked)), current

@@ -101,9 +101,14 @@ def index(tree, paths, jobs, cache_dir, exclude, parse_all) -> None:
     default=None,
     help="Allowlist file (default: TREE/.putlint.toml).",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 2 when something could not be analysed (a file, a function lost to a parse error, a search limit).",
+)
 def scan(
     tree, paths, jobs, cache_dir, exclude, output_format, output, rules_dirs, select, ignore, exit_zero, graph_scope,
-    config,
+    config, strict,
 ) -> None:
     """Report final puts that a context reaches while their teardown waits on it.
 
@@ -139,6 +144,7 @@ def scan(
                 render(run, out)
         except OSError as error:
             raise InputError(f"cannot write {output}: {error.strerror}") from None
+    _exit_if_strict(strict, run.unanalysed)
     active = sum(1 for finding in run.findings if not finding.suppressed)
     sys.exit(EXIT_FINDINGS if active and not exit_zero else EXIT_CLEAN)
 
@@ -157,7 +163,12 @@ def scan(
     default=None,
     help="Allowlist file (default: TREE/.putlint.toml).",
 )
-def check_patch(files, tree, output_format, cache_dir, graph_scope, rules_dirs, jobs, config) -> None:
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 2 when something could not be analysed (a file, a function lost to a parse error, a search limit).",
+)
+def check_patch(files, tree, output_format, cache_dir, graph_scope, rules_dirs, jobs, config, strict) -> None:
     """Report what a patch series introduces and what it fixes.
 
     FILES are format-patch files, plain diffs or mbox series ('-' reads stdin).
@@ -191,6 +202,7 @@ def check_patch(files, tree, output_format, cache_dir, graph_scope, rules_dirs, 
     for warning in run.warnings:
         click.echo(warning, err=True)
     CHECK_FORMATS[output_format](run, sys.stdout)
+    _exit_if_strict(strict, run.unanalysed)
     sys.exit(EXIT_FINDINGS if run.blocking else EXIT_CLEAN)
 
 
@@ -204,7 +216,12 @@ def check_patch(files, tree, output_format, cache_dir, graph_scope, rules_dirs, 
     default=None,
     help="Allowlist file (default: TREE/.putlint.toml).",
 )
-def hook(cache_dir, graph_scope, rules_dirs, config) -> None:
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 2 when something could not be analysed (a file, a function lost to a parse error, a search limit).",
+)
+def hook(cache_dir, graph_scope, rules_dirs, config, strict) -> None:
     """Pre-commit check: findings the staged change introduces against HEAD.
 
     Run inside a kernel git repository. Exit 1 if the staged change introduces
@@ -231,6 +248,7 @@ def hook(cache_dir, graph_scope, rules_dirs, config) -> None:
     for warning in run.warnings:
         click.echo(warning, err=True)
     render_new(run, sys.stdout)
+    _exit_if_strict(strict, run.unanalysed)
     sys.exit(EXIT_FINDINGS if run.blocking else EXIT_CLEAN)
 
 
@@ -295,6 +313,12 @@ def rules_show(rule_id, rules_dirs) -> None:
         *(f"see {reference}" for reference in dict.fromkeys((*check.references, *context.references))),
     ]
     click.echo("\n".join(lines))
+
+
+def _exit_if_strict(strict: bool, unanalysed) -> None:
+    if strict and unanalysed:
+        click.echo(f"putlint: --strict: {len(unanalysed)} thing(s) could not be analysed (listed in the report)", err=True)
+        sys.exit(EXIT_INPUT_ERROR)
 
 
 def _distinct_text(distinct) -> str:
@@ -403,6 +427,9 @@ def _print_index_summary(run: IndexRun) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: map every failure to its documented exit code."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")  # a path that is not UTF-8 prints escaped
     try:
         code = cli.main(args=argv, prog_name="putlint", standalone_mode=False)
     except click.exceptions.Exit as done:

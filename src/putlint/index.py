@@ -110,6 +110,10 @@ def update_index(
     """Index every .c/.h file under `scopes` of `root`; reuse what is unchanged."""
     started = time.monotonic()
     files = discover(root, scopes, excludes)
+    # A name that is not UTF-8 cannot be a key of the index: reported, not indexed.
+    unnamed = [f for f in files if not _utf8(f.path)]
+    if unnamed:
+        files = [f for f in files if _utf8(f.path)]
     index_file = store.index_path(cache_dir, root)
     with store.IndexLock(index_file), store.Index(index_file, root, rebuild=True) as index:
         try:
@@ -139,6 +143,11 @@ def update_index(
             skipped_bytes += record.size
         if record.message and record.message != _PREPROCESSOR_ONLY:
             problems.append((path, record.status, record.message))
+    problems.extend(
+        (f.path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"), UNREADABLE,
+         "file name is not valid UTF-8; not analysed")
+        for f in unnamed
+    )
     return IndexRun(
         tree=root,
         index_file=index.path,
@@ -155,6 +164,14 @@ def update_index(
         content_key=content.hexdigest(),
         scopes=scopes,
     )
+
+
+def _utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _needs_extraction(record: store.FileRecord | None, file: SourceFile, skip_preprocessor_only: bool) -> bool:

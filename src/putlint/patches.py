@@ -105,6 +105,14 @@ def _read_mails(data: bytes, source: str) -> list[Patch]:
     return sorted(patches, key=lambda p: p.number)
 
 
+def patch_set_of(patch: Patch) -> PatchSet:
+    """The parsed diff; PatchError when it is not a valid one."""
+    try:
+        return PatchSet(patch.diff)
+    except UnidiffParseError as error:
+        raise PatchError(f"{patch.source}: {patch.subject!r}: not a valid diff: {error}") from None
+
+
 def tree_path(path: str) -> str:
     """`fs/x.c` for the `a/fs/x.c` or `b/fs/x.c` of a diff header."""
     return path[2:] if path.startswith(("a/", "b/")) else path
@@ -132,10 +140,7 @@ def apply_series(
     """
     overlay = {} if overlay is None else overlay
     for patch in patches:
-        try:
-            patch_set = PatchSet(patch.diff)
-        except UnidiffParseError as error:
-            raise PatchError(f"{patch.source}: {patch.subject!r}: not a valid diff: {error}") from None
+        patch_set = patch_set_of(patch)
         if not len(patch_set):
             raise PatchError(f"{patch.source}: {patch.subject!r}: the diff touches no file")
         for patched in patch_set:
@@ -205,8 +210,18 @@ def _locate(lines: list[str], expected: list[str], wanted: int) -> int | None:
 def added_lines(patch: Patch) -> dict[str, set[int]]:
     """Tree path -> line numbers (after the patch) of the lines it adds."""
     added: dict[str, set[int]] = {}
-    for patched in PatchSet(patch.diff):
+    for patched in patch_set_of(patch):
         lines = {line.target_line_no for hunk in patched for line in hunk if line.is_added}
         if lines:
             added[tree_path(patched.target_file)] = lines
     return added
+
+
+def removed_lines(patch: Patch) -> dict[str, set[int]]:
+    """Tree path -> line numbers (before the patch) of the lines it removes."""
+    removed: dict[str, set[int]] = {}
+    for patched in patch_set_of(patch):
+        lines = {line.source_line_no for hunk in patched for line in hunk if line.is_removed}
+        if lines:
+            removed[tree_path(patched.source_file)] = lines
+    return removed

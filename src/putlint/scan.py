@@ -10,7 +10,7 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import store
+from . import coverage, store
 from .errors import InputError
 from .findings import Finding
 from .index import update_index_while
@@ -29,6 +29,7 @@ class ScanRun:
     diagnostics: tuple[tuple[str, str, str], ...]
     stats: dict
     warnings: tuple[str, ...] = ()
+    unanalysed: tuple[coverage.Unanalysed, ...] = ()  # what could hide a finding
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +140,8 @@ def _scan(
             reopen=lambda: store.Index(index.path, root).load_file,
             sources=tree_reader(root),
         )
+        lost = [u for path, rows in index.lost_functions(index_run.files) for u in coverage.of_lost(path, rows)]
+    unanalysed = (*coverage.of_files(index_run.problems), *lost, *coverage.of_searches(results, rules.limits))
     findings = sorted((f for result in results.values() for f in result.findings), key=Finding.sort_key)
     findings = apply_suppressions(root, findings, load_allowlist(config or root / ".putlint.toml"))
     searched = time.monotonic()
@@ -165,4 +168,4 @@ def _scan(
             for context_id, s in sorted((c, r.stats) for c, r in results.items())
         },
     }
-    return ScanRun(root, tuple(findings), index_run.problems, stats, tuple(warnings))
+    return ScanRun(root, tuple(findings), index_run.problems, stats, tuple(warnings), unanalysed)

@@ -328,6 +328,19 @@ class Index:
         """Fact rows of one file, None when it has none."""
         return _fact_rows(self.db, path)
 
+    def lost_functions(self, paths: Iterable[str]) -> Iterator[tuple[str, tuple]]:
+        """(path, `lost` fact rows) of the files among `paths` where the parse lost a function."""
+        wanted = set(paths)
+        lost = COUNT_COLUMNS.index("lost")
+        try:
+            found = [row[0] for row in self.db.execute("SELECT path FROM files WHERE n_lost > 0 ORDER BY path")]
+        except sqlite3.DatabaseError as error:
+            raise CorruptIndex(f"is damaged ({error})") from None
+        for path in found:
+            rows = self.load_file(path) if path in wanted else None
+            if rows:
+                yield path, rows[lost]
+
     # -- writing ------------------------------------------------------------
 
     def write(self, rows: Iterable[tuple]) -> None:

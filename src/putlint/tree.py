@@ -58,10 +58,15 @@ def open_tree(tree: str | os.PathLike) -> Path:
         raise InputError(f"kernel tree {str(tree)!r} does not exist")
     if not root.is_dir():
         raise InputError(f"kernel tree {str(tree)!r} is not a directory")
-    root = root.resolve()
-    if not (root / "Kconfig").is_file() or not (root / "include" / "linux").is_dir():
+    try:
+        root = root.resolve(strict=True)
+    except (OSError, RuntimeError) as error:  # a symlink loop
+        raise InputError(f"kernel tree {str(tree)!r} cannot be resolved: {error}") from None
+    missing = [name for name, present in (("Kconfig", (root / "Kconfig").is_file()),
+                                          ("include/linux/", (root / "include" / "linux").is_dir())) if not present]
+    if missing:
         raise InputError(
-            f"{str(tree)!r} does not look like a Linux kernel tree (no Kconfig or include/linux/); "
+            f"{str(tree)!r} does not look like a Linux kernel tree (no {' and no '.join(missing)}); "
             "give the top directory of a kernel source tree"
         )
     return root

@@ -28,6 +28,15 @@ def _load_query(name: str) -> tree_sitter.Query:
 FACTS_QUERY = _load_query("facts.scm")
 _PARSER = tree_sitter.Parser(LANGUAGE)
 
+_OPEN_BRACE_LINE = re.compile(rb"^\{", re.M)
+_CLOSE_BRACE_LINE = re.compile(rb"^\}", re.M)
+_HEAD_STOP = re.compile(rb"[;}]\s*$|^\s*$|^#")
+_HEAD_NAME = re.compile(rb"([A-Za-z_]\w*)\s*\(")
+# Attribute macros that take arguments and come before a function's name.
+_HEAD_ATTRIBUTES = frozenset(
+    {b"__printf", b"__scanf", b"__attribute__", b"__aligned", b"__section", b"__diag_ignore", b"__alloc_size",
+     b"__malloc", b"__must_hold", b"__acquires", b"__releases", b"__cond_acquires", b"EXPORT_SYMBOL"}
+)
 _DECLARE_ARGS = re.compile(rb"\(\s*(\w+)\s*,\s*&?\s*(\w+)")
 _SPACES = re.compile(r"\s+")
 _STORAGE_WORDS = re.compile(rb"\b(static|inline|__always_inline|__inline__|__inline)\b")
@@ -156,6 +165,7 @@ class _Extraction:
     def run(self) -> tuple:
         captures = tree_sitter.QueryCursor(FACTS_QUERY).captures(self.root)
         self._functions(captures.get("function", ()), captures.get("syscall", ()))
+        self._lost_functions()
         self.file_functions = {row[0].encode() for row in self.rows["functions"]}
         self.file_functions.update(node.text for node in captures.get("prototype", ()))
         for name, handler in _HANDLERS:
@@ -261,6 +271,35 @@ class _Extraction:
             self.rows["functions"].append(
                 (name, node.start_point[0] + 1, end_line, b"static" in words, bool(words - {b"static"}))
             )
+
+    def _lost_functions(self) -> None:
+        """Function-shaped `{` lines in column 0 that open no function found."""
+        source = self.source
+        bodies = {scope[1] for scope in self.scopes}
+        line, counted = 1, 0
+        for match in _OPEN_BRACE_LINE.finditer(source):
+            start = match.start()
+            if start in bodies:
+                continue
+            line += source.count(b"\n", counted, start)
+            counted = start
+            head = self._head_before(start)
+            if not head.rstrip().endswith(b")"):
+                continue  # a struct, an initializer, a block of odd style
+            names = [n for n in _HEAD_NAME.findall(head) if n not in _HEAD_ATTRIBUTES]
+            close = _CLOSE_BRACE_LINE.search(source, start)
+            end = line + source.count(b"\n", start, close.start()) if close else line
+            self.rows["lost"].append((names[0].decode("utf-8", "replace") if names else "", line, end))
+
+    def _head_before(self, start: int) -> bytes:
+        """The lines before `start` back to a statement end, a blank line or a directive."""
+        lines = self.source[max(0, start - 2000) : start].split(b"\n")[:-1]
+        head: list[bytes] = []
+        for text in reversed(lines[-8:]):
+            if _HEAD_STOP.search(text):
+                break
+            head.append(text)
+        return b"\n".join(reversed(head))
 
     @staticmethod
     def _first_argument(call) -> str:
