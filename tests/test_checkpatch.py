@@ -29,8 +29,8 @@ def test_mbox_series_reports_new_and_fixed_per_patch(cache):
     data = json.loads(result.stdout)
     assert data["patches"] == [
         {"subject": "[PATCH 1/2] wbfs: drop the inode at once when the work is already queued", "applied": True,
-         "unanalysed": []},
-        {"subject": "[PATCH 2/2] wbfs: defer the iput in wbfs_drop", "applied": True, "unanalysed": []},
+         "notes": [], "unanalysed": []},
+        {"subject": "[PATCH 2/2] wbfs: defer the iput in wbfs_drop", "applied": True, "notes": [], "unanalysed": []},
     ]
     assert data["unanalysed"] == []
     (new,) = data["new"]

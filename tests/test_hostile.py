@@ -183,6 +183,22 @@ def test_odd_trees_symlink_loops_spaces_and_names_that_are_not_utf8(tmp_path, cl
     assert snapshot(tree) == before  # nothing written into the tree
 
 
+def test_an_unreadable_file_is_named_and_the_rest_is_analysed(tmp_path, clean):
+    tree = make_tree(tmp_path / "linux")
+    secret = tree / "fs" / "secret.c"
+    secret.write_text("static void hidden(void)\n{\n}\n")
+    secret.chmod(0)
+    # root reads any file: there the error a user would get is injected.
+    faults = "read:fs/secret.c=eacces" if os.geteuid() == 0 else ""
+    done = putlint("scan", str(tree), "-f", "json", "--cache-dir", str(tmp_path / "cache"), faults=faults)
+    assert done.returncode == 1, done.stderr
+    assert fingerprints(done.stdout) == clean
+    assert json.loads(done.stdout)["unanalysed"] == [
+        {"kind": "file", "path": "fs/secret.c", "line": 0, "end_line": 0, "function": "", "context": "",
+         "reason": "unreadable: cannot read: Permission denied"}]
+    assert "fs/secret.c: unreadable: cannot read: Permission denied" in done.stderr
+
+
 def test_a_read_only_tree_is_scanned_without_writing_to_it(tmp_path, clean):
     tree = make_tree(tmp_path / "linux")
     if os.geteuid() == 0:

@@ -40,6 +40,7 @@ class PatchResult:
     new_keys: tuple[tuple[tuple[str, int], NewFinding], ...]  # (fingerprint, ordinal) -> finding
     fixed: tuple[Finding, ...]
     unanalysed: tuple[coverage.Unanalysed, ...] = ()  # touched lines that could not be checked
+    notes: tuple[str, ...] = ()  # how it was applied (hunks at an offset)
 
     @property
     def new(self) -> tuple[NewFinding, ...]:
@@ -335,7 +336,8 @@ def _check_patch(patch, root, texts, overlay: _Overlay, previous, graph_scopes, 
     earlier = dict(texts)
     removed = removed_lines(patch)
     rows_before = {path: overlay.previous(path) for path in removed}
-    apply_series(root, [patch], texts)
+    notes: list[str] = []
+    apply_series(root, [patch], texts, notes)
     # Only what this patch touched is parsed again.
     changes, failed = _reparse({p: t for p, t in texts.items() if p not in earlier or earlier[p] != t}, graph_scopes)
     problems.update(failed)
@@ -348,4 +350,4 @@ def _check_patch(patch, root, texts, overlay: _Overlay, previous, graph_scopes, 
     )
     fixed = tuple(previous[key] for key in sorted(previous.keys() - current.keys(), key=lambda k: previous[k].sort_key()))
     unchecked = coverage.of_touched(added, removed, rows_before.get, overlay.previous, problems)
-    return PatchResult(patch, new_keys, fixed, tuple(unchecked)), current
+    return PatchResult(patch, new_keys, fixed, tuple(unchecked), tuple(notes)), current

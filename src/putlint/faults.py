@@ -3,12 +3,14 @@
 `PUTLINT_FAULTS="point=action,..."` makes the named points of a run misbehave;
 unset (always, outside tests) every point is a dictionary lookup. Points:
 
+- `read`: reading a tree file (`read:PATH` for one file);
 - `extract`: an index worker, before it parses a file (`extract:PATH` for one file);
 - `index-batch`: inside the transaction that writes a batch of index rows, before COMMIT;
 - `saved-write`: halfway through writing a saved-state file;
 - `search`: a context's search, before it starts.
 
-Actions: `sleep:SECONDS`, `kill` (SIGKILL the process), `sigint` (SIGINT to
+Actions: `eacces` (raise PermissionError, as for a file root may read but
+a user may not), `sleep:SECONDS`, `kill` (SIGKILL the process), `sigint` (SIGINT to
 the whole process group, as Ctrl-C would), `enospc` (raise the error a full
 disk gives: OSError, or sqlite3's "database or disk is full" at `index-batch`).
 `action@N` acts only at the point's Nth hit in the process.
@@ -56,6 +58,8 @@ def point(name: str, key: str = "") -> None:
     elif kind == "sigint":
         os.killpg(os.getpgrp(), signal.SIGINT)
         time.sleep(5)  # the signal arrives at the next bytecode; do not run on past it
+    elif kind == "eacces":
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
     elif kind == "enospc":
         if name == "index-batch":
             raise sqlite3.OperationalError("database or disk is full")

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import faults
 from .errors import InputError
 
 SOURCE_SUFFIXES = (".c", ".h")
@@ -131,6 +132,7 @@ def _add(found, relative, stat, excludes) -> None:
 def read_source(root: Path, path: str, skip_preprocessor_only: bool = True) -> ReadResult:
     """Read one file and say whether it can be extracted."""
     try:
+        faults.point("read", path)
         data = (root / path).read_bytes()
     except OSError as error:
         return ReadResult(UNREADABLE, b"", "", f"cannot read: {error.strerror or error}")

@@ -61,7 +61,8 @@ def render_check(run, out: TextIO) -> None:
         "diagnostics": [],
         "stats": run.stats,
         "patches": [
-            {"subject": r.patch.subject, "applied": True, "unanalysed": [u.as_json() for u in r.unanalysed]}
+            {"subject": r.patch.subject, "applied": True, "notes": list(r.notes),
+             "unanalysed": [u.as_json() for u in r.unanalysed]}
             for r in run.patches
         ],
         "new": [{**_finding(n.finding), "introduced_by": [{"path": p, "line": l} for p, l in n.introduced_by]}

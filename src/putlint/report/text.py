@@ -49,6 +49,8 @@ def render_check(run, out: TextIO) -> None:
     """A review reply: per patch, what it introduces and what it fixes."""
     for result in run.patches:
         out.write(f"{result.patch.subject}\n")
+        for note in result.notes:
+            out.write(f"  note: {note}\n")
         for unchecked in result.unanalysed:
             out.write(_unchecked(unchecked))
         if not result.new and not result.fixed and not result.unanalysed:
