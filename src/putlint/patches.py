@@ -112,6 +112,9 @@ def patch_set_of(patch: Patch) -> PatchSet:
         return PatchSet(patch.diff)
     except UnidiffParseError as error:
         raise PatchError(f"{patch.source}: {patch.subject!r}: not a valid diff: {error}") from None
+    except Exception as error:  # noqa: BLE001 - unidiff trips over some malformed headers itself (fuzzing found
+        # AttributeError and UnboundLocalError): for hostile input that is "not a valid diff" too
+        raise PatchError(f"{patch.source}: {patch.subject!r}: not a valid diff ({type(error).__name__})") from None
 
 
 def tree_path(path: str) -> str:
@@ -124,8 +127,8 @@ def touched_paths(patches: list[Patch]) -> set[str]:
     paths: set[str] = set()
     for patch in patches:
         try:
-            patch_set = PatchSet(patch.diff)
-        except UnidiffParseError:
+            patch_set = patch_set_of(patch)
+        except PatchError:
             continue
         for patched in patch_set:
             paths.update(tree_path(p) for p in (patched.source_file, patched.target_file) if p != "/dev/null")
@@ -160,12 +163,12 @@ def _current(root: Path, overlay: dict[str, str | None], path: str, patch: Patch
     if path in overlay:
         return overlay[path]
     file = root / path
-    if not file.is_file():
-        return None
     try:
+        if not file.is_file():
+            return None
         return file.read_bytes().decode("utf-8", errors="surrogateescape")
     except OSError as error:
-        raise PatchError(f"{patch.subject!r}: cannot read {path}: {error.strerror}") from None
+        raise PatchError(f"{patch.source}: {patch.subject!r}: cannot read {path!r}: {error.strerror}") from None
 
 
 def _is_copy(patched) -> bool:
@@ -175,6 +178,9 @@ def _is_copy(patched) -> bool:
 def _apply_file(root: Path, overlay: dict[str, str | None], patch: Patch, patched, notes: list[str]) -> None:
     source, target = tree_path(patched.source_file), tree_path(patched.target_file)
     where = f"{patch.source}: {patch.subject!r}"
+    for path in (source, target):
+        if path != "/dev/null" and (not path or path.startswith("/") or "\0" in path or ".." in path.split("/")):
+            raise PatchError(f"{where}: {path!r} is not a path inside the tree")
     if getattr(patched, "is_binary_file", False):
         if target.endswith(_C_SUFFIXES) or source.endswith(_C_SUFFIXES):
             raise PatchError(f"{where}: a binary diff of {target}, a C source, cannot be applied")
