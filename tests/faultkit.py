@@ -14,12 +14,14 @@ import sys
 import time
 from pathlib import Path
 
-FIXTURE = Path(__file__).parent / "fixtures" / "rules" / "tree"
+from trees import TREE as FIXTURE  # noqa: E402 - the rule fixtures laid out as one kernel
+
+PATCHES = Path(__file__).parent / "fixtures" / "patches"
 PUTLINT = [sys.executable, "-c", "from putlint.cli import run; run()"]
 
 
 def make_tree(destination: Path, fillers: int = 0) -> Path:
-    """The annotated fixture kernel (17 findings in JSON, one suppressed), plus `fillers` small files
+    """The annotated fixture kernel (19 findings in JSON, one suppressed), plus `fillers` small files
     that give a cold index something to do."""
     shutil.copytree(FIXTURE, destination)
     filler = destination / "drivers" / "filler"

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from faultkit import FIXTURE, PUTLINT, environment, fingerprints, index_is_valid, make_tree, putlint
+from faultkit import PATCHES, PUTLINT, environment, fingerprints, index_is_valid, make_tree, putlint
 
-PATCH = FIXTURE.parent.parent / "patches" / "0001-wbfs-drop-at-once.patch"
+PATCH = PATCHES / "0001-wbfs-drop-at-once.patch"
 
 
 @pytest.fixture(scope="module")

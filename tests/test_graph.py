@@ -134,16 +134,19 @@ OPS_FILES = {
 }
 
 
+CHANGED_FILES = {
+    # a_wait moves out, a new method and a second ops table arrive, helper goes away
+    "fs/a/super.c": "static void a_evict(struct inode *i) { b_new(); }\n"
+    "static void a_other(struct inode *i) {}\n"
+    "static const struct super_operations a_ops = { .evict_inode = a_other };\n",
+    "fs/b/super.c": "void a_wait(void) {}\nvoid b_new(void) { a_wait(); }\n",
+    "fs/c/new.c": "void helper(void) { b_new(); }\n",
+}
+
+
 def test_replacing_files_gives_the_program_built_from_scratch():
     before = program(OPS_FILES)
-    changed = {
-        # a_wait moves out, a new method and a second ops table arrive, helper goes away
-        "fs/a/super.c": "static void a_evict(struct inode *i) { b_new(); }\n"
-        "static void a_other(struct inode *i) {}\n"
-        "static const struct super_operations a_ops = { .evict_inode = a_other };\n",
-        "fs/b/super.c": "void a_wait(void) {}\nvoid b_new(void) { a_wait(); }\n",
-        "fs/c/new.c": "void helper(void) { b_new(); }\n",
-    }
+    changed = CHANGED_FILES
     after_files = {**OPS_FILES, **changed}
     patched = program(OPS_FILES)
     rows = {path: extract_rows(text.encode()) for path, text in after_files.items()}
@@ -170,3 +173,19 @@ def test_saved_tables_load_back_to_the_same_program():
     loaded = Program.from_tables(marshal.loads(marshal.dumps(built.tables())), fetch)
     assert _all_edges(loaded) == _all_edges(built)
     assert sorted(fetched) == ["fs/a/super.c", "fs/b/super.c", "fs/inode.c"]  # on demand, once per file
+
+
+def test_replacing_files_of_saved_tables_never_reads_their_old_bodies():
+    """Loaded from saved tables, no body is read yet: a patched file's bodies
+    must come from the patch, never from the index."""
+    import marshal
+
+    old_rows = {path: extract_rows(text.encode()) for path, text in OPS_FILES.items()}
+    tables = marshal.loads(marshal.dumps(program(OPS_FILES).tables()))
+    loaded = Program.from_tables(tables, lambda path: old_rows.get(path))
+    new_rows = {path: extract_rows(text.encode()) for path, text in CHANGED_FILES.items()}
+    loaded.replace_files(new_rows, old_rows.get)
+    assert _all_edges(loaded) == _all_edges(program({**OPS_FILES, **CHANGED_FILES}))
+    loaded.replace_files({"fs/b/super.c": None}, new_rows.get)
+    remaining = {path: text for path, text in {**OPS_FILES, **CHANGED_FILES}.items() if path != "fs/b/super.c"}
+    assert _all_edges(loaded) == _all_edges(program(remaining))

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from putlint.cli import cli
+from putlint.cli import cli, main
 
-TREE = Path(__file__).parent / "fixtures" / "rules" / "tree"
+from trees import TREE
 
 
 def git(repo: Path, *args: str) -> None:
@@ -62,10 +62,12 @@ def test_unstaged_changes_are_not_checked_and_fixes_pass(repo, tmp_path):
     assert result.stdout == "putlint: 0 new finding(s) in the staged changes\n"
 
 
-def test_outside_a_git_repository_is_an_input_error(tmp_path, monkeypatch):
+def test_outside_a_git_repository_is_an_input_error(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, ["hook", "--cache-dir", str(tmp_path / "cache")])
-    assert "is not inside a git repository" in str(result.exception)
+    with pytest.raises(SystemExit) as done:
+        main(["hook", "--cache-dir", str(tmp_path / "cache")])
+    assert done.value.code == 2
+    assert "is not inside a git repository" in capsys.readouterr().err
 
 
 PRE_COMMIT_CONFIG = """repos:

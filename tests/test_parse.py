@@ -1,6 +1,9 @@
 """Each query pattern on a tiny snippet: "this snippet yields exactly these facts"."""
 
+import typing
+
 from putlint.facts import (
+    FACT_KINDS,
     Call,
     FileFacts,
     Function,
@@ -8,10 +11,10 @@ from putlint.facts import (
     Member,
     OpsAssign,
     OpsInit,
-    Queueing,
-    Registration,
+    field_names,
 )
-from putlint.parse import extract
+from putlint.parse import extract, extract_rows
+from putlint.parse.onsite import BodyReader
 
 
 def facts_of(source: str) -> FileFacts:
@@ -211,10 +214,9 @@ def test_callbacks_are_arguments_naming_functions_of_the_file():
     )
 
 
-def test_registrations_are_facts_not_calls_and_not_callbacks():
+def test_registrations_are_neither_calls_nor_callbacks():
     found = facts_of(
         "static DECLARE_DELAYED_WORK(delayed_fput_work, delayed_fput);\n"
-        "static DECLARE_WORK(w, plain_fn);\n"
         "void f(struct bdi_writeback *wb, struct file *file)\n"
         "{\n"
         "\tINIT_DELAYED_WORK(&wb->dwork, wb_workfn);\n"
@@ -222,37 +224,35 @@ def test_registrations_are_facts_not_calls_and_not_callbacks():
         "\ttimer_setup(&t, timer_fn, 0);\n"
         "\ttsk = kthread_run(kswapd, pgdat, \"kswapd%d\", nid);\n"
         "\tcall_rcu(&inode->i_rcu, i_callback);\n"
+        "\tDECLARE_WORK(w, plain_fn);\n"
+        "\tqueue_work(ceph_inode_wq, &ci->i_work);\n"
         "}\n"
+        "static void wb_workfn(struct work_struct *work) {}\n"
         "module_init(init_ceph);\n"
     )
-    assert found.registrations == (
-        Registration("DECLARE_DELAYED_WORK", "delayed_fput", "delayed_fput_work", "", 1),
-        Registration("DECLARE_WORK", "plain_fn", "w", "", 2),
-        Registration("INIT_DELAYED_WORK", "wb_workfn", "&wb->dwork", "f", 5),
-        Registration("init_task_work", "____fput", "&file->f_task_work", "f", 6),
-        Registration("timer_setup", "timer_fn", "&t", "f", 7),
-        Registration("kthread_run", "kswapd", "", "f", 8),
-        Registration("call_rcu", "i_callback", "&inode->i_rcu", "f", 9),
-        Registration("module_init", "init_ceph", "", "", 11),
-    )
-    assert {c.callee for c in found.calls} == set()
+    # Queueing a work item is a call (rules list it as opaque); handing a function over is not.
+    assert [c.callee for c in found.calls] == ["queue_work"]
     assert found.refs == ()  # arguments of registration APIs are data, not callbacks
 
 
-def test_queueing_calls_name_their_workqueue():
-    found = facts_of(
-        "void f(struct ceph_inode_info *ci, struct file *file)\n"
-        "{\n"
-        "\tqueue_work(ceph_inode_wq, &ci->i_work);\n"
-        "\tschedule_delayed_work(&delayed_fput_work, 1);\n"
-        "\ttask_work_add(current, &file->f_task_work, TWA_RESUME);\n"
-        "}\n"
+def test_every_row_has_the_fields_of_its_dataclass():
+    rows = extract_rows(
+        b"struct s { const struct ops *o; };\n"
+        b"static void cb(void) {}\n"
+        b"static const struct ops o = { .run = cb };\n"
+        b"void f(struct s *p) { kref_put(x, cb); p->o->run(); kmalloc(1, GFP_KERNEL); p->h = cb; int = ; }\n"
+        # a braceless macro loop swallows the function after it: a lost function
+        b"static int r(void)\n{\n\tint i, t = 0;\n\n\tfor_each_online_cpu(i)\n\t\tt += per_cpu(a, i).nr;\n"
+        b"\treturn t;\n}\n\nstatic void swallowed(int x)\n{\n\th(x);\n}\n"
     )
-    assert found.queueings == (
-        Queueing("queue_work", "ceph_inode_wq", "&ci->i_work", "f", 3),
-        Queueing("schedule_delayed_work", "system_wq", "&delayed_fput_work", "f", 4),
-        Queueing("task_work_add", "current", "&file->f_task_work", "f", 5),
-    )
+    assert rows[-1] == (("swallowed", 15, 17),)
+    assert len(rows) == len(FACT_KINDS)
+    for (name, kind), kind_rows in zip(FACT_KINDS, rows):
+        assert kind_rows, f"the snippet has no {name}"
+        types = typing.get_type_hints(kind)
+        for row in kind_rows:
+            assert type(row) is tuple
+            assert [type(value) for value in row] == [types[field] for field in field_names(kind)], (name, row)
 
 
 def test_struct_members_with_types_anonymous_unions_and_function_pointers():
@@ -295,7 +295,6 @@ def test_encode_decode_round_trip():
 
 def test_put_arguments_name_the_object_and_where_a_local_came_from():
     from putlint.facts import PutArgument
-    from putlint.parse.onsite import put_arguments
 
     source = b"""\
 void f(struct super_block *sb, struct inode *p, struct ceph_inode_info *ci)
@@ -311,7 +310,7 @@ void f(struct super_block *sb, struct inode *p, struct ceph_inode_info *ci)
 	iput(&ci->netfs.inode);
 }
 """
-    assert put_arguments(source, [(6, 2), (9, 2), (10, 2), (11, 2), (3, 1)]) == {
+    assert BodyReader(source).put_arguments([(6, 2), (9, 2), (10, 2), (11, 2), (3, 1)]) == {
         (6, 2): PutArgument("inode", "ilookup"),
         (9, 2): PutArgument("other", "ext4_xattr_inode_iget"),  # the last assignment before the put
         (10, 2): PutArgument("p", ""),  # a parameter
@@ -320,7 +319,6 @@ void f(struct super_block *sb, struct inode *p, struct ceph_inode_info *ci)
 
 
 def test_function_bodies_read_arguments_and_the_conditions_that_decide_each_call():
-    from putlint.parse.onsite import function_bodies
     from putlint.sitefacts import CallSite, Condition, FunctionBody
 
     source = b"""static void walk(struct inode *inode, int goal, bool remote)
@@ -345,7 +343,7 @@ def test_function_bodies_read_arguments_and_the_conditions_that_decide_each_call
 	}
 }
 """
-    (body,) = function_bodies(source, [1]).values()
+    body = BodyReader(source).body(1)
     early = Condition(("not", ("var", "remote")), False, 3)
     labels = (("sym", "A"), ("sym", "B"), ("sym", "C"))
     assert body == FunctionBody(
@@ -374,8 +372,6 @@ def test_function_bodies_read_arguments_and_the_conditions_that_decide_each_call
 
 
 def test_a_goto_leaves_only_when_its_label_is_not_between_the_test_and_the_call():
-    from putlint.parse.onsite import function_bodies
-
     source = b"""void f(int a, int b)
 {
 	if (a)
@@ -389,7 +385,7 @@ out:
 	return;
 }
 """
-    (body,) = function_bodies(source, [1]).values()
+    body = BodyReader(source).body(1)
     known = {call.callee: {(c.expr, c.holds) for c in call.conditions} for call in body.calls}
     assert known["g"] == {(("var", "a"), False), (("var", "b"), False)}
     assert known["h"] == {(("var", "a"), False)}

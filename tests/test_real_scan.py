@@ -22,8 +22,26 @@ CACHE = Path(os.environ.get("PUTLINT_TEST_CACHE", Path.home() / ".cache" / "putl
 
 
 @pytest.fixture(scope="module")
-def findings():
-    run = scan(open_tree(TREE), load_rules(), CACHE, graph_scopes=GRAPH, jobs=2)
+def run():
+    return scan(open_tree(TREE), load_rules(), CACHE, graph_scopes=GRAPH, jobs=2)
+
+
+@pytest.fixture(scope="module")
+def findings(run):
+    return [f for f in run.findings if not f.suppressed]
+
+
+def without_pinned_netfs_reads(rules):
+    """The rules as if 6.12's netfs reads did not pin their inode: the messenger's
+    netfs wait then stands, and its findings witness the precision rules."""
+    messenger = rules.contexts["ceph-messenger"]
+    waits = tuple(replace(w, pinned=None) for w in messenger.waits)
+    return replace(rules, contexts={**rules.contexts, "ceph-messenger": replace(messenger, waits=waits)})
+
+
+@pytest.fixture(scope="module")
+def unpinned():
+    run = scan(open_tree(TREE), without_pinned_netfs_reads(load_rules()), CACHE, graph_scopes=GRAPH, jobs=2)
     return [f for f in run.findings if not f.suppressed]
 
 
@@ -66,10 +84,19 @@ def test_writeback_iput_in_ceph_put_wrbuffer_cap_refs(findings):
         ("evict", "fs/inode.c", 1874, "call"),
     ]
     assert chain(finding.teardown)[-1][:3] == ("inode_wait_for_writeback", "fs/inode.c", 718)
+    assert (finding.severity, finding.cycle) == ("error", "self-deadlock")
 
 
-def test_messenger_dispatch_to_iput_waits_in_ceph_evict_inode(findings):
-    finding = one(findings, "final-put-in-ceph-messenger", "fs/ceph/caps.c", "ceph_put_wrbuffer_cap_refs", 3483)
+def test_on_6_12_every_osd_read_pins_its_inode_so_the_netfs_wait_is_no_cycle(run, findings):
+    # ceph_netfs_issue_read: ihold(inode) before ceph_osdc_start_request (fs/ceph/addr.c:441-444);
+    # finish_netfs_read: iput after netfs_read_subreq_terminated (fs/ceph/addr.c:258-259).
+    assert [f for f in findings if f.wait == "netfs_wait_for_outstanding_io"] == []
+    assert run.stats["contexts"]["ceph-messenger"]["pinned_work_puts"] == 18
+    assert [f for f in findings if f.context == "ceph-messenger"] == []
+
+
+def test_unpinned_the_messenger_chain_runs_dispatch_to_iput_into_ceph_evict_inode(unpinned):
+    finding = one(unpinned, "final-put-in-ceph-messenger", "fs/ceph/caps.c", "ceph_put_wrbuffer_cap_refs", 3483)
     names = [hop.function for hop in finding.reach]
     assert names[0] == "ceph_con_workfn" and names[-3:] == ["writepages_finish", "ceph_put_wrbuffer_cap_refs", "iput"]
     vias = {hop.function: hop.via for hop in finding.reach}
@@ -81,12 +108,16 @@ def test_messenger_dispatch_to_iput_waits_in_ceph_evict_inode(findings):
             "netfs_wait_for_outstanding_io",
             "fs/ceph/inode.c",
             744,
-            "wait: waits for netfs I/O that completes only when this messenger worker dispatches the replies"
-            " (include/linux/netfs.h)",
+            "wait: waits for the inode's outstanding netfs requests, whose OSD reads complete when a messenger"
+            " worker dispatches their replies (include/linux/netfs.h)",
         ),
     ]
-    handle_caps = one(findings, "final-put-in-ceph-messenger", "fs/ceph/caps.c", "ceph_handle_caps", 4640)
+    # On an OSD connection's worker, which completes the reads: a self-deadlock.
+    assert (finding.severity, finding.cycle) == ("error", "self-deadlock")
+    handle_caps = one(unpinned, "final-put-in-ceph-messenger", "fs/ceph/caps.c", "ceph_handle_caps", 4640)
     assert [hop.function for hop in handle_caps.reach][-3:] == ["mds_dispatch", "ceph_handle_caps", "iput"]
+    # On an MDS connection's worker: it stalls until an OSD worker completes the reads.
+    assert (handle_caps.severity, handle_caps.cycle) == ("warning", "stall")
 
 
 def test_reclaim_shrinker_kills_a_dentry_and_evicts_through_the_journal(findings):
@@ -114,14 +145,14 @@ def test_deferred_puts_stay_quiet(findings):
     without = replace(rules, contexts={**rules.contexts, "ceph-messenger": messenger}).select(
         ("final-put-in-ceph-messenger",), ()
     )
-    run = scan(open_tree(TREE), without, CACHE, ("fs/ceph",), graph_scopes=GRAPH, jobs=2)
+    run = scan(open_tree(TREE), without_pinned_netfs_reads(without), CACHE, ("fs/ceph",), graph_scopes=GRAPH, jobs=2)
     found = one(run.findings, "final-put-in-ceph-messenger", "fs/ceph/caps.c", "__ceph_put_cap_refs", 3383)
     assert [hop.function for hop in found.reach][-4:] == [
         "ceph_mdsc_release_dir_caps_async", "ceph_put_cap_refs_async", "__ceph_put_cap_refs", "iput"]
 
 
-def test_what_the_put_drops_and_constants_down_the_chain(findings):
-    sites = {(f.context, f.path, f.line) for f in findings}
+def test_what_the_put_drops_and_constants_down_the_chain(unpinned):
+    sites = {(f.context, f.path, f.line) for f in unpinned}
     messenger = "ceph-messenger"
     quiet = {
         # a caller holds the inode (ceph_handle_caps: ceph_find_inode ... iput)
@@ -167,6 +198,7 @@ def test_the_writeback_deadlock_is_in_6_1_too_and_the_netfs_wait_is_not(tree_61)
     assert names[-3:] == ["ceph_invalidate_folio", "ceph_put_wrbuffer_cap_refs", "iput"]
     assert "ceph_writepages_start" in names
     assert [hop.function for hop in finding.teardown][-1] in {"inode_wait_for_writeback", "__inode_wait_for_writeback"}
+    assert (finding.severity, finding.cycle) == ("error", "self-deadlock")
     assert [f for f in findings if f.wait == "netfs_wait_for_outstanding_io"] == []
 
 
@@ -179,8 +211,9 @@ def test_check_patch_on_the_real_tree_reports_the_ceph_fix_and_a_new_writeback_i
     run = check_series(open_tree(TREE), load_rules(), CACHE, patches, graph_scopes=GRAPH, jobs=2)
     fix, bad = run.patches
     assert fix.new == ()
+    # The messenger's put there is no cycle on 6.12 (the netfs reads pin the inode): only
+    # the writeback finding is fixed.
     assert sorted((f.rule, f.path, f.line) for f in fix.fixed) == [
-        ("final-put-in-ceph-messenger", "fs/ceph/caps.c", 3483),
         ("final-put-in-writeback", "fs/ceph/caps.c", 3483),
     ]
     (new,) = bad.new
@@ -190,7 +223,8 @@ def test_check_patch_on_the_real_tree_reports_the_ceph_fix_and_a_new_writeback_i
     assert bad.fixed == ()
 
 
-def test_the_precision_rules_quiet_what_the_triage_found_false(findings):
+def test_the_precision_rules_quiet_what_the_triage_found_false(unpinned):
+    findings = unpinned
     sites = {(f.rule, f.path, f.function) for f in findings}
     # Retry branches of the lookup helpers, aliases of held inodes, pseudo-fs removal.
     for function in ("ilookup", "ilookup5", "iget_locked", "inode_insert5", "d_splice_alias"):
@@ -204,3 +238,26 @@ def test_the_precision_rules_quiet_what_the_triage_found_false(findings):
     assert {("final-put-in-writeback", "fs/ceph/caps.c", "ceph_put_wrbuffer_cap_refs"),
             ("final-put-in-ceph-messenger", "fs/ceph/caps.c", "ceph_put_wrbuffer_cap_refs"),
             ("final-put-in-ceph-messenger", "fs/ceph/addr.c", "finish_netfs_read")} <= sites
+
+
+def test_a_patch_that_unpins_the_osd_reads_brings_the_messenger_cycle_back():
+    from putlint.checkpatch import check_series
+    from putlint.patches import read_patches
+
+    folder = Path(__file__).parent / "fixtures" / "patches" / "real-6.12"
+    unpin, move = (folder / name for name in ("0003-ceph-netfs-read-without-ihold.patch",
+                                              "0004-ceph-netfs-read-ihold-moved.patch"))
+    run = check_series(open_tree(TREE), load_rules(), CACHE, read_patches(unpin.read_bytes(), str(unpin)),
+                       graph_scopes=GRAPH, jobs=2)
+    (result,) = run.patches
+    new = {(n.finding.path, n.finding.function): n.finding for n in result.new}
+    assert result.fixed == () and len(new) >= 10
+    assert all(f.context == "ceph-messenger" and f.wait == "netfs_wait_for_outstanding_io" for f in new.values())
+    handle_caps = new[("fs/ceph/caps.c", "ceph_handle_caps")]
+    assert (handle_caps.severity, handle_caps.cycle) == ("warning", "stall")
+    # addr.c:345 in the patched text (the iput at 259 is gone)
+    assert "ceph_netfs_issue_read (fs/ceph/addr.c:345) does not take a reference" in handle_caps.cycle_why
+    # Moving the ihold next to its assignment keeps it before ceph_osdc_start_request: nothing changes.
+    quiet = check_series(open_tree(TREE), load_rules(), CACHE, read_patches(move.read_bytes(), str(move)),
+                         graph_scopes=GRAPH, jobs=2)
+    assert (quiet.patches[0].new, quiet.patches[0].fixed) == ((), ())

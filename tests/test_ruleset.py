@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from putlint.cli import cli
+from putlint.cli import cli, main
 from putlint.errors import InputError
 from putlint.ruleset import PLACEHOLDERS, load_rules
 
-FIXTURE = Path(__file__).parent / "fixtures" / "rules" / "tree"
+from trees import RULES, TREE as FIXTURE
 
 CONTEXT = """id: extra
 description: a test context
@@ -72,6 +72,9 @@ def test_user_rules_are_added(tmp_path):
         (CONTEXT, CHECK.replace("puts: [inode]", "puts: [inode, socket]"), r"put 'socket' is not defined"),
         (CONTEXT, CHECK.replace("puts: [inode]", "puts: inode"), r"final-put-in-extra.yaml:3: 'puts' must be a list"),
         ("id: [unclosed\n", CHECK, r"contexts/extra.yaml:2: not valid YAML"),
+        (CONTEXT + "description: again\n", CHECK, r"contexts/extra.yaml:8: key 'description' is given twice \(first on line 2\)"),
+        (CONTEXT.replace("    why: waits for itself\n", "    why: a\n    why: b\n"), CHECK, r"extra.yaml:8: key 'why' is given twice \(first on line 7\)"),
+        (CONTEXT, CHECK + "kind: no-such-analysis\n", r"final-put-in-extra.yaml:8: kind must be one of final-put"),
     ],
 )
 def test_broken_rule_files_name_file_line_and_key(tmp_path, context, check, message):
@@ -88,11 +91,13 @@ def test_redefining_a_shipped_rule_is_an_error(tmp_path):
         load_rules((tmp_path,))
 
 
-def test_broken_rules_exit_2_through_the_cli(tmp_path):
+def test_broken_rules_exit_2_through_the_cli(tmp_path, capsys):
     rules = write_rules(tmp_path / "r", CONTEXT + "colour: blue\n")
-    result = CliRunner().invoke(cli, ["scan", str(FIXTURE), "--rules", str(rules), "--cache-dir", str(tmp_path)])
-    assert isinstance(result.exception, InputError)
-    assert "unknown key 'colour'" in str(result.exception)
+    with pytest.raises(SystemExit) as done:
+        main(["scan", str(FIXTURE), "--rules", str(rules), "--cache-dir", str(tmp_path)])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("putlint: error: ") and "contexts/extra.yaml:8: unknown key 'colour'" in err
 
 
 def test_rules_list_and_show():
@@ -107,3 +112,24 @@ def test_rules_list_and_show():
     assert shown.exit_code == 0
     assert "entries: wb_workfn, (struct address_space_operations)->writepages" in shown.stdout
     assert "  inode_wait_for_writeback: sleeps until I_SYNC clears" in shown.stdout
+
+
+def test_every_rule_key_that_rules_puts_out_has_one_filter():
+    from putlint.finality import FILTERS
+    from putlint.ruleset import Context, Put, rule_keys
+    from putlint.search.stats import ContextStats
+
+    counted = {(cls, f.name) for cls in (Put, Context) for f in rule_keys(cls) if f.metadata["stat"]}
+    filtered = [(row.on, row.key) for row in FILTERS]
+    assert sorted(filtered, key=str) == sorted(counted, key=str) and len(set(filtered)) == len(filtered)
+    assert all(hasattr(ContextStats(), row.stat) for row in FILTERS)
+
+
+def test_limits_live_in_their_own_file(tmp_path):
+    (tmp_path / "deferrals.yaml").write_text("opaque: []\nlimits:\n  reach_depth: 3\n")
+    with pytest.raises(InputError, match=r"deferrals.yaml:2: limits live in limits.yaml"):
+        load_rules((tmp_path,))
+    (tmp_path / "deferrals.yaml").write_text("opaque: []\n")
+    (tmp_path / "limits.yaml").write_text("reach_depth: 3\n")
+    limits = load_rules((tmp_path,)).limits
+    assert (limits.reach_depth, limits.teardown_depth) == (3, 10)

@@ -11,8 +11,7 @@ from click.testing import CliRunner
 from putlint.cli import cli, main
 from putlint.ruleset import load_rules
 from putlint.ruletest import annotations_of, run_rule_tests
-
-FIXTURE = Path(__file__).parent / "fixtures" / "rules" / "tree"
+from trees import RULES, TREE as FIXTURE
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +25,9 @@ def scan_json(tmp_path_factory):
 
 
 def test_rule_fixtures_match_their_annotations():
-    result = run_rule_tests(FIXTURE, load_rules())
-    assert result.missing == () and result.unexpected == () and result.untested == ()
-    assert result.findings == 16
+    result = run_rule_tests(RULES, load_rules())
+    assert result.missing == result.unexpected == result.untested == result.promote == result.misplaced == ()
+    assert result.passed and result.findings == 18
     assert {a.rule for a in result.annotations} == set(load_rules().checks)
 
 
@@ -56,8 +55,10 @@ def test_writeback_finding_with_both_chains(scan_json):
     assert finding["message"] == (
         "iput() may drop the last inode reference in writeback context; its teardown reaches "
         "inode_wait_for_writeback, which sleeps until I_SYNC clears, and this writeback worker holds I_SYNC "
-        "(fs/fs-writeback.c)"
+        "(fs/fs-writeback.c) (self-deadlock: only this writeback worker completes it)"
     )
+    assert (finding["severity"], finding["cycle"]) == (
+        "error", {"kind": "self-deadlock", "why": "only this writeback worker completes it"})
 
 
 def test_messenger_finding_goes_through_the_callback_and_ceph_evict_inode(scan_json):
@@ -79,6 +80,7 @@ def test_reclaim_findings_cover_the_shrinker_and_the_generic_dcache_put(scan_jso
     assert reclaim == [
         ("fs/dcache.c", 9, "jbd2__journal_start"),
         ("fs/gfpfs/inode.c", 16, "kmalloc(GFP_KERNEL)"),
+        ("fs/nofailfs/inode.c", 18, "kmalloc(GFP_NOFS|__GFP_NOFAIL)"),
     ]
 
 
@@ -93,7 +95,7 @@ def test_json_contract(scan_json):
     assert set(scan_json) == {"version", "tree", "findings", "diagnostics", "stats", "unanalysed"}
     assert scan_json["unanalysed"] == []  # the fixture's searches are never cut
     keys = {"rule", "context", "severity", "confidence", "path", "line", "col", "function", "put", "wait",
-            "reach", "teardown", "fingerprint", "suppressed", "suppression", "message"}
+            "reach", "teardown", "fingerprint", "suppressed", "suppression", "message", "cycle"}
     assert all(set(f) == keys for f in scan_json["findings"])
     order = [(f["path"], f["line"], f["col"], f["rule"]) for f in scan_json["findings"]]
     assert order == sorted(order)
@@ -133,7 +135,7 @@ def test_conditions_at_the_put_site_tell_what_it_drops(scan_json):
     # r_parent (also as passed down: ceph_inode(req->r_parent)), parse_longname and S_ISDIR
     # are directories; the else branch may be a file; the inode of the request's dentry is
     # held by the request, any other target is not
-    assert ceph == {9, 24, 60, 79, 92}
+    assert ceph == {9, 26, 63, 82, 95}
     assert scan_json["stats"]["contexts"]["ceph-messenger"]["distinct_object_puts"] == 4
 
 
@@ -156,7 +158,7 @@ def test_text_output_and_exit_codes(tmp_path):
     assert lines[0] == (
         "fs/wbfs/inode.c:6:2: error: iput() may drop the last inode reference in writeback context; its teardown"
         " reaches inode_wait_for_writeback, which sleeps until I_SYNC clears, and this writeback worker holds"
-        " I_SYNC (fs/fs-writeback.c) [final-put-in-writeback]"
+        " I_SYNC (fs/fs-writeback.c) (self-deadlock: only this writeback worker completes it) [final-put-in-writeback]"
     )
     assert lines[1].startswith("  reach:    wb_workfn (fs/fs-writeback.c:26) [context entry: writeback worker")
     assert "  teardown: iput (fs/inode.c:19) [put]" in lines
@@ -168,7 +170,7 @@ def test_text_output_and_exit_codes(tmp_path):
     only = CliRunner().invoke(
         cli, ["scan", str(FIXTURE), "--cache-dir", cache, "-j", "1", "--select", "final-put-in-reclaim"]
     )
-    assert only.stdout.count("[final-put-in-reclaim]") == 2 and "[final-put-in-writeback]" not in only.stdout
+    assert only.stdout.count("[final-put-in-reclaim]") == 3 and "[final-put-in-writeback]" not in only.stdout
 
 
 def test_allowlist_in_putlint_toml(tmp_path):
@@ -230,9 +232,11 @@ def test_a_context_can_rule_out_calls_it_never_makes(tmp_path):
     (rules / "contexts").mkdir(parents=True)
     (rules / "checks").mkdir()
     writeback = (Path(__file__).parent.parent / "rules" / "contexts" / "writeback.yaml").read_text()
+    assert writeback.count("\nreach_cuts:\n") == 1
     (rules / "contexts" / "wb-cut.yaml").write_text(
-        writeback.replace("id: writeback", "id: wb-cut", 1)
-        + "reach_cuts:\n  - caller: wbfs_writepages\n    callee: wbfs_drop\n    why: a test\n"
+        writeback.replace("id: writeback", "id: wb-cut", 1).replace(
+            "\nreach_cuts:\n", "\nreach_cuts:\n  - caller: wbfs_writepages\n    callee: wbfs_drop\n    why: a test\n"
+        )
     )
     (rules / "checks" / "final-put-in-wb-cut.yaml").write_text(
         "id: final-put-in-wb-cut\ncontext: wb-cut\nputs: [inode]\nseverity: error\nconfidence: high\n"

@@ -23,11 +23,16 @@ _READ_ONLY = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 
 
 def _writable(directory: Path) -> bool:
-    """False for a directory putlint may not write; InputError when it cannot
-    be one at all (a file in the way, a full disk)."""
+    """False for a directory putlint may not write (or create); InputError when
+    it cannot be one at all (a file in the way, a full disk). Creates nothing
+    that stays: the probe is a temporary file in the nearest existing directory."""
+    existing = directory
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(f"cannot create cache directory {directory}: {existing} is not a directory")
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=directory):
+        with tempfile.TemporaryFile(dir=existing):
             return True
     except OSError as error:
         if error.errno in _READ_ONLY:

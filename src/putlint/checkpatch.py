@@ -8,23 +8,23 @@ so unrelated line shifts do not count as changes.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
 
-from . import coverage, parse, store
+from . import coverage, fingerprints, parse, store
+from .facts import COLUMNS, KINDS
 from .findings import Finding
-from .graph import KINDS, Program
+from .graph import Program
 from .index import IndexRun, parse_timeout, update_index_while
 from .patches import Patch, added_lines, apply_series, removed_lines, touched_paths
 from .processes import unordered_map
 from .ruleset import RuleSet
 from .saved import Saved, open_program, read_ahead, saved_findings, saved_program
-from .scan import AllowEntry, suppression_for, tree_reader
 from .search import ContextResult, search_contexts
+from .suppress import AllowEntry, mark_suppressed
+from .search.sources import tree_reader
 from .tree import SOURCE_SUFFIXES, in_scope
 
 
@@ -69,15 +69,6 @@ class CheckRun:
         return tuple(n for n in self.new if not n.finding.suppressed)
 
 
-def _suppressed(finding: Finding, read, allowlist) -> Finding:
-    """The finding marked suppressed if a comment in the patched text (`read`,
-    a `tree_reader`) or the allowlist says so."""
-    source = read(finding.path) or b""
-    lines = source.decode("utf-8", errors="replace").splitlines()
-    reason = suppression_for(finding, lines, allowlist)
-    return replace(finding, suppressed=True, suppression=reason) if reason else finding
-
-
 def _introduced_by(finding: Finding, added: dict[str, set[int]]) -> tuple[tuple[str, int], ...]:
     sites = {(finding.path, finding.line)}
     sites.update((hop.path, hop.line) for hop in (*finding.reach, *finding.teardown))
@@ -99,27 +90,30 @@ def _keyed(state: _State) -> dict[tuple[str, int], Finding]:
     return keyed
 
 
+def _changed(old: tuple | None, new: tuple | None, kind: str, *fields: str) -> set[tuple]:
+    """`fields` of the `kind` rows found in one version of a file and not the other."""
+    slots = [getattr(COLUMNS[kind], name) for name in fields]
+
+    def projected(rows):
+        return {tuple(row[slot] for slot in slots) for row in rows[KINDS[kind]]} if rows else set()
+
+    return projected(old) ^ projected(new)
+
+
 def _changed_symbols(old: tuple | None, new: tuple | None) -> tuple[set[str], set[str]]:
     """Names whose definitions changed and member names whose ops targets or
     types changed between two versions of one file; line moves do not count."""
-
-    def kind(rows, name):
-        return rows[KINDS[name]] if rows else ()
-
-    definitions = {(r[0], r[3]) for r in kind(old, "functions")} ^ {(r[0], r[3]) for r in kind(new, "functions")}
-    names = {name for name, _static in definitions}
-    fields: set[str] = set()
-    for row in {r[:4] for r in kind(old, "ops_inits")} ^ {r[:4] for r in kind(new, "ops_inits")}:
-        fields.add(row[1].split(".")[-1])
-    assigns = {(lhs, name, target, receiver) for lhs, name, target, _caller, _line, receiver in kind(old, "ops_assigns")}
-    assigns ^= {(lhs, name, target, receiver) for lhs, name, target, _caller, _line, receiver in kind(new, "ops_assigns")}
-    for lhs, name, _target, _receiver in assigns:
-        if name:
-            fields.add(name)
+    names = {name for name, _static in _changed(old, new, "functions", "name", "is_static")}
+    fields = {
+        path.split(".")[-1]
+        for _type, path, _target, _variable in _changed(old, new, "ops_inits", "struct_type", "field", "target", "variable")
+    }
+    for lhs, field, _target, _receiver in _changed(old, new, "ops_assigns", "lhs", "field", "target", "receiver_type"):
+        if field:
+            fields.add(field)
         else:
             names.add(lhs)
-    for row in {r[:3] for r in kind(old, "members")} ^ {r[:3] for r in kind(new, "members")}:
-        fields.add(row[1])
+    fields |= {member for _type, member, _member_type in _changed(old, new, "members", "struct_type", "member", "member_type")}
     return names, fields
 
 
@@ -220,22 +214,8 @@ def _search(program, index, rules, jobs, sources, contexts=None, previous: _Stat
 def _base_state(program, index, index_run: IndexRun, rules: RuleSet, jobs: int, saved: Saved, warnings, sources) -> _State:
     """Findings of the indexed tree, from the cache when the index, the rules and
     the analysis code are those it was computed with."""
-    digest = hashlib.sha1(index_run.content_key.encode())
-    digest.update(repr(replace(rules, callbacks=tuple(sorted(rules.callbacks)))).encode())
-    package = resources.files("putlint")
-    for name in (
-        "graph.py",
-        "search.py",
-        "objects.py",
-        "paths.py",
-        "sitefacts.py",
-        "findings.py",
-        "parse/onsite.py",
-        "queries/origins.scm",
-        "queries/body.scm",
-    ):
-        digest.update(package.joinpath(name).read_bytes())
-    key = digest.hexdigest()
+    rules_text = repr(replace(rules, callbacks=tuple(sorted(rules.callbacks))))
+    key = fingerprints.fingerprint(fingerprints.analysis_files(), index_run.content_key, rules_text)
     state = saved.get(key, warnings)
     if state is None:
         state = _search(program, index, rules, jobs, sources)
@@ -249,6 +229,25 @@ def check_series(root: Path, rules: RuleSet, cache_dir: Path, patches: list[Patc
         store.index_path(cache_dir, root), lambda: _check_series(root, rules, cache_dir, patches, *args, **options)
     )
     return replace(run, warnings=(warning, *run.warnings)) if warning else run
+
+
+def _read_saved_state(index_file: Path, graph_scopes: tuple[str, ...], rules: RuleSet, touched: set[str]):
+    """The saved program and findings, while another process checks that the
+    index is up to date; with the bodies read ahead of the files that the saved
+    searches a series touches read, whatever rules they were made with: those
+    searches will most likely run again."""
+    program_saved = saved_program(index_file, graph_scopes).read()
+    findings_saved = saved_findings(index_file, graph_scopes).read()
+    try:
+        read = {
+            path
+            for result in findings_saved.value.values()
+            if not result.dependencies.files.isdisjoint(touched)
+            for path in result.dependencies.files
+        }
+    except (AttributeError, TypeError):
+        read = set()
+    return program_saved, findings_saved, read_ahead(program_saved, index_file, rules.limits, sorted(read))
 
 
 def _check_series(
@@ -267,27 +266,10 @@ def _check_series(
     is reported as suppressed and does not fail the patch."""
     started = time.monotonic()
     index_file = store.index_path(cache_dir, root)
-
-    def read_saved_state():
-        # Meanwhile, another process checks that the index is up to date.
-        program_saved = saved_program(index_file, graph_scopes).read()
-        findings_saved = saved_findings(index_file, graph_scopes).read()
-        # The files the saved searches that the series touches read, whatever
-        # rules they were made with: those searches will most likely run again.
-        touched = touched_paths(patches) | set(base or ())
-        try:
-            read = {
-                path
-                for result in findings_saved.value.values()
-                if not result.dependencies.files.isdisjoint(touched)
-                for path in result.dependencies.files
-            }
-        except (AttributeError, TypeError):
-            read = set()
-        return program_saved, findings_saved, read_ahead(program_saved, index_file, rules.limits, sorted(read))
-
+    touched = touched_paths(patches) | set(base or ())
     index_run, (program_saved, findings_saved, ready) = update_index_while(
-        read_saved_state, root=root, cache_dir=cache_dir, scopes=graph_scopes, jobs=jobs
+        lambda: _read_saved_state(index_file, graph_scopes, rules, touched),
+        root=root, cache_dir=cache_dir, scopes=graph_scopes, jobs=jobs,
     )
     warnings = list(index_run.warnings)
     jobs = jobs or os.cpu_count() or 1
@@ -343,10 +325,10 @@ def _check_patch(patch, root, texts, overlay: _Overlay, previous, graph_scopes, 
     problems.update(failed)
     current = _keyed(overlay.change(changes))
     added = added_lines(patch)
-    patched = overlay.sources
+    introduced = sorted(current.keys() - previous.keys(), key=lambda k: current[k].sort_key())
+    marked = mark_suppressed((current[key] for key in introduced), overlay.sources, allowlist)
     new_keys = tuple(
-        (key, NewFinding(_suppressed(current[key], patched, allowlist), _introduced_by(current[key], added)))
-        for key in sorted(current.keys() - previous.keys(), key=lambda k: current[k].sort_key())
+        (key, NewFinding(finding, _introduced_by(finding, added))) for key, finding in zip(introduced, marked)
     )
     fixed = tuple(previous[key] for key in sorted(previous.keys() - current.keys(), key=lambda k: previous[k].sort_key()))
     unchecked = coverage.of_touched(added, removed, rows_before.get, overlay.previous, problems)

@@ -8,11 +8,12 @@ import os
 import signal
 import sys
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from . import __version__, cache, store
+from . import __version__, cache, options, store
 from .errors import (
     EXIT_CLEAN,
     EXIT_FINDINGS,
@@ -21,10 +22,11 @@ from .errors import (
     EXIT_INTERRUPTED,
     InputError,
 )
+from .config import load_config
 from .index import IndexRun, update_index
-from .report import CHECK_FORMATS, FORMATS
-from .ruleset import load_rules
-from .scan import load_allowlist
+from .outputs import emit, print_config_warnings, sarif_on_input_error
+from .report import CHECK_FORMATS, FORMATS, ReportContext, writer
+from .ruleset import describe, load_rules
 from .scan import scan as run_scan
 from .tree import open_tree, relative_scopes
 
@@ -32,28 +34,6 @@ EXIT_CODES_HELP = (
     "Exit codes: 0 clean, 1 findings, 2 usage or input error (or, with --strict, something could not be"
     " analysed), 123 internal error, 130 interrupted (SIGINT)."
 )
-
-
-def tree_options(command):
-    """TREE, PATHS and the indexing options shared by every command that reads a tree."""
-    for decorator in reversed(
-        (
-            click.argument("tree", required=False, type=click.Path(path_type=str)),
-            click.argument("paths", nargs=-1, type=click.Path(path_type=str)),
-            click.option(
-                "--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: CPU count)."
-            ),
-            click.option(
-                "--cache-dir",
-                type=click.Path(path_type=Path, file_okay=False),
-                default=None,
-                help="Where the index lives (default: $PUTLINT_CACHE_DIR or ~/.cache/putlint); never inside the tree.",
-            ),
-            click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files whose tree path matches GLOB."),
-        )
-    ):
-        command = decorator(command)
-    return command
 
 
 @click.group(epilog=EXIT_CODES_HELP)
@@ -64,7 +44,7 @@ def cli() -> None:
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
-@tree_options
+@options.tree_arguments
 @click.option(
     "--parse-all",
     is_flag=True,
@@ -82,68 +62,55 @@ def index(tree, paths, jobs, cache_dir, exclude, parse_all) -> None:
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
-@tree_options
-@click.option("--format", "-f", "output_format", type=click.Choice(sorted(FORMATS)), default="text", show_default=True)
-@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write the report here.")
-@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
+@options.tree_arguments
+@options.output_format(FORMATS)
+@options.output
+@options.source_url
+@options.rules
 @click.option("--select", multiple=True, metavar="ID", help="Run only these checks (repeatable).")
 @click.option("--ignore", multiple=True, metavar="ID", help="Skip these checks (repeatable).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option(
-    "--graph-scope",
-    multiple=True,
-    metavar="PATH",
-    help="Build the call graph from these parts of the tree only (default: all of it).",
-)
-@click.option(
-    "--config",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Allowlist file (default: TREE/.putlint.toml).",
-)
-@click.option(
-    "--strict",
-    is_flag=True,
-    help="Exit 2 when something could not be analysed (a file, a function lost to a parse error, a search limit).",
-)
+@options.graph_scope
+@options.config
+@options.no_config
+@options.strict
 def scan(
-    tree, paths, jobs, cache_dir, exclude, output_format, output, rules_dirs, select, ignore, exit_zero, graph_scope,
-    config, strict,
+    tree, paths, jobs, cache_dir, exclude, output_format, output, source_url, rules_dirs, select, ignore, exit_zero,
+    graph_scope, config, no_config, strict,
 ) -> None:
     """Report final puts that a context reaches while their teardown waits on it.
 
     Findings are reported where the put lies under PATHS (default: anywhere).
     """
-    rules = load_rules(tuple(rules_dirs)).select(tuple(select), tuple(ignore))
-    root = open_tree(tree or os.environ.get("PUTLINT_TREE") or ".")
-    report_scopes = relative_scopes(root, tuple(paths))
-    graph_scopes = relative_scopes(root, tuple(graph_scope))
-    progress = _progress_bar() if sys.stderr.isatty() else None
-    try:
-        run = run_scan(
-            root,
-            rules,
-            cache_dir or store.default_cache_dir(),
-            report_scopes=report_scopes,
-            graph_scopes=graph_scopes,
-            excludes=tuple(exclude),
-            jobs=jobs,
-            config=config,
-            progress=progress,
+    with sarif_on_input_error(output_format, output) as chosen:
+        root = chosen.tree = _tree(tree)
+        settings = load_config(root, config, no_config)
+        print_config_warnings(settings)
+        output_format = chosen.format = output_format or settings.check_format(FORMATS) or "text"
+        rules = load_rules(tuple(rules_dirs) or settings.rules).select(
+            tuple(select) or settings.select, tuple(ignore) or settings.ignore
         )
-    finally:
-        if progress is not None:
-            click.echo("", err=True)
-    _print_problems(run.warnings, run.diagnostics)
-    render = FORMATS[output_format]
-    if output is None:
-        render(run, sys.stdout)
-    else:
-        try:
-            with open(output, "w", encoding="utf-8") as out:
-                render(run, out)
-        except OSError as error:
-            raise InputError(f"cannot write {output}: {error.strerror}") from None
+        report_scopes = relative_scopes(root, tuple(paths))
+        graph_scopes = relative_scopes(root, tuple(graph_scope))
+        cache_dir = cache_dir or store.default_cache_dir()
+        context = chosen.context = ReportContext.of(
+            rules, index_file=store.index_path(cache_dir, root), graph_scopes=graph_scopes,
+            source_url=source_url or settings.source_url,
+        )
+        with _progress() as progress:
+            run = run_scan(
+                root,
+                rules,
+                cache_dir,
+                report_scopes=report_scopes,
+                graph_scopes=graph_scopes,
+                excludes=tuple(exclude),
+                jobs=jobs,
+                allowlist=settings.allowlist,
+                progress=progress,
+            )
+        _print_problems(run.warnings, run.diagnostics)
+        emit(writer(output_format, context), run, output)
     _exit_if_strict(strict, run.unanalysed)
     active = sum(1 for finding in run.findings if not finding.suppressed)
     sys.exit(EXIT_FINDINGS if active and not exit_zero else EXIT_CLEAN)
@@ -152,23 +119,19 @@ def scan(
 @cli.command("check-patch", epilog=EXIT_CODES_HELP)
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option("--tree", "tree", required=True, type=click.Path(path_type=str), help="The kernel tree the series is for.")
-@click.option("--format", "-f", "output_format", type=click.Choice(sorted(CHECK_FORMATS)), default="text", show_default=True)
-@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Where the index lives.")
-@click.option("--graph-scope", multiple=True, metavar="PATH", help="Build the call graph from these parts only.")
-@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for indexing.")
-@click.option(
-    "--config",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Allowlist file (default: TREE/.putlint.toml).",
-)
-@click.option(
-    "--strict",
-    is_flag=True,
-    help="Exit 2 when something could not be analysed (a file, a function lost to a parse error, a search limit).",
-)
-def check_patch(files, tree, output_format, cache_dir, graph_scope, rules_dirs, jobs, config, strict) -> None:
+@options.output_format(CHECK_FORMATS)
+@options.output
+@options.source_url
+@options.cache_dir
+@options.graph_scope
+@options.rules
+@options.jobs
+@options.config
+@options.no_config
+@options.strict
+def check_patch(
+    files, tree, output_format, output, source_url, cache_dir, graph_scope, rules_dirs, jobs, config, no_config, strict
+) -> None:
     """Report what a patch series introduces and what it fixes.
 
     FILES are format-patch files, plain diffs or mbox series ('-' reads stdin).
@@ -178,50 +141,44 @@ def check_patch(files, tree, output_format, cache_dir, graph_scope, rules_dirs, 
     from .checkpatch import check_series
     from .patches import read_patches
 
-    ruleset = load_rules(tuple(rules_dirs))
-    root = open_tree(tree)
-    patches = []
-    for name in files:
-        if name == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            try:
-                data = Path(name).read_bytes()
-            except OSError as error:
-                raise InputError(f"cannot read {name}: {error.strerror}") from None
-        patches.extend(read_patches(data, name))
-    run = check_series(
-        root,
-        ruleset,
-        cache_dir or store.default_cache_dir(),
-        patches,
-        relative_scopes(root, tuple(graph_scope)),
-        jobs,
-        allowlist=load_allowlist(config or root / ".putlint.toml"),
-    )
-    for warning in run.warnings:
-        click.echo(warning, err=True)
-    CHECK_FORMATS[output_format](run, sys.stdout)
+    with sarif_on_input_error(output_format, output) as chosen:
+        root = chosen.tree = open_tree(tree)
+        settings = load_config(root, config, no_config)
+        print_config_warnings(settings)
+        output_format = chosen.format = output_format or settings.check_format(CHECK_FORMATS) or "text"
+        ruleset = load_rules(tuple(rules_dirs) or settings.rules).select(settings.select, settings.ignore)
+        cache_dir = cache_dir or store.default_cache_dir()
+        graph_scopes = relative_scopes(root, tuple(graph_scope))
+        context = chosen.context = ReportContext.of(
+            ruleset, index_file=store.index_path(cache_dir, root), graph_scopes=graph_scopes,
+            source_url=source_url or settings.source_url,
+        )
+        patches = []
+        for name in files:
+            if name == "-":
+                data = sys.stdin.buffer.read()
+            else:
+                try:
+                    data = Path(name).read_bytes()
+                except OSError as error:
+                    raise InputError(f"cannot read {name}: {error.strerror}") from None
+            patches.extend(read_patches(data, name))
+        run = check_series(root, ruleset, cache_dir, patches, graph_scopes, jobs, allowlist=settings.allowlist)
+        for warning in run.warnings:
+            click.echo(warning, err=True)
+        emit(writer(output_format, context, check=True), run, output)
     _exit_if_strict(strict, run.unanalysed)
     sys.exit(EXIT_FINDINGS if run.blocking else EXIT_CLEAN)
 
 
 @cli.command(epilog=EXIT_CODES_HELP)
-@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None, help="Where the index lives.")
-@click.option("--graph-scope", multiple=True, metavar="PATH", help="Build the call graph from these parts only.")
-@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
-@click.option(
-    "--config",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Allowlist file (default: TREE/.putlint.toml).",
-)
-@click.option(
-    "--strict",
-    is_flag=True,
-    help="Exit 2 when something could not be analysed (a file, a function lost to a parse error, a search limit).",
-)
-def hook(cache_dir, graph_scope, rules_dirs, config, strict) -> None:
+@options.cache_dir
+@options.graph_scope
+@options.rules
+@options.config
+@options.no_config
+@options.strict
+def hook(cache_dir, graph_scope, rules_dirs, config, no_config, strict) -> None:
     """Pre-commit check: findings the staged change introduces against HEAD.
 
     Run inside a kernel git repository. Exit 1 if the staged change introduces
@@ -232,18 +189,20 @@ def hook(cache_dir, graph_scope, rules_dirs, config, strict) -> None:
     from .report.text import render_new
 
     root = open_tree(repository_root(Path.cwd()))
+    settings = load_config(root, config, no_config)
+    print_config_warnings(settings)
     patches, base = staged_change(root)
     if not patches:
         click.echo("putlint: nothing staged")
         sys.exit(EXIT_CLEAN)
     run = check_series(
         root,
-        load_rules(tuple(rules_dirs)),
+        load_rules(tuple(rules_dirs) or settings.rules).select(settings.select, settings.ignore),
         cache_dir or store.default_cache_dir(),
         patches,
         relative_scopes(root, tuple(graph_scope)),
         base=base,
-        allowlist=load_allowlist(config or root / ".putlint.toml"),
+        allowlist=settings.allowlist,
     )
     for warning in run.warnings:
         click.echo(warning, err=True)
@@ -258,7 +217,7 @@ def rules() -> None:
 
 
 @rules.command("list")
-@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
+@options.rules
 def rules_list(rules_dirs) -> None:
     """One line per check: id, context, severity, confidence."""
     for check in sorted(load_rules(tuple(rules_dirs)).checks.values(), key=lambda c: c.id):
@@ -267,100 +226,43 @@ def rules_list(rules_dirs) -> None:
 
 @rules.command("show")
 @click.argument("rule_id")
-@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
+@options.rules
 def rules_show(rule_id, rules_dirs) -> None:
     """A check with its context: what it looks for, and why."""
-    ruleset = load_rules(tuple(rules_dirs)).select((rule_id,), ())
-    check = ruleset.checks[rule_id]
-    context = ruleset.contexts[check.context]
-    lines = [
-        f"{check.id} ({check.severity}, confidence {check.confidence}) [{check.source}]",
-        check.description,
-        f"context {context.id}: {context.description}",
-        "entries: " + ", ".join(e.function or f"(struct {e.ops.replace('.', ')->')}" for e in context.entries),
-        "waits:",
-        *(f"  {w.function or 'gfp ~ ' + w.gfp}: {w.why}" for w in context.waits),
-        *(
-            f"never: {c.caller} -> {c.callee}" + (f" ({c.subsystem})" if c.subsystem else "") + f": {c.why}"
-            for c in context.teardown_cuts
-        ),
-        *(f"another object: {_distinct_text(d)}: {d.why}" for d in context.distinct_objects),
-        *(f"never in this context: {c.caller} -> {c.callee}: {c.why}" for c in context.reach_cuts),
-        "puts: " + ", ".join(f for put in check.puts for f in ruleset.puts[put].functions),
-        *(
-            f"not final: {put}({r.function}(...)): {r.why}"
-            for put_id in check.puts
-            for put in ruleset.puts[put_id].functions[:1]
-            for r in ruleset.puts[put_id].nonfinal_if_from
-        ),
-        *(
-            f"not final: a caller on the chain calls {'/'.join(b.take)} before and {'/'.join(b.drop)} after: {b.why}"
-            for put_id in check.puts
-            for b in ruleset.puts[put_id].held_across_by
-        ),
-        *(
-            f"not final: {put}() of {r.argument}: {r.why}"
-            for put_id in check.puts
-            for put in ruleset.puts[put_id].functions[:1]
-            for r in ruleset.puts[put_id].nonfinal_if_argument
-        ),
-        *(
-            f"harmless: {put}() when {r.condition.replace('$ARG', 'x')} is known at the put: {r.why}"
-            for put_id in check.puts
-            for put in ruleset.puts[put_id].functions[:1]
-            for r in ruleset.puts[put_id].harmless_when
-        ),
-        *(f"see {reference}" for reference in dict.fromkeys((*check.references, *context.references))),
-    ]
-    click.echo("\n".join(lines))
-
-
-def _exit_if_strict(strict: bool, unanalysed) -> None:
-    if strict and unanalysed:
-        click.echo(f"putlint: --strict: {len(unanalysed)} thing(s) could not be analysed (listed in the report)", err=True)
-        sys.exit(EXIT_INPUT_ERROR)
-
-
-def _distinct_text(distinct) -> str:
-    parts = []
-    if distinct.function:
-        parts.append(f"in {distinct.function}")
-    if distinct.argument:
-        parts.append(f"of {distinct.argument}")
-    if distinct.origin:
-        parts.append(f"of a local from {distinct.origin}")
-    if distinct.condition:
-        parts.append(f"when {distinct.condition.replace('$ARG', 'x')} is known")
-    return "put " + ", ".join(parts)
+    click.echo("\n".join(describe(load_rules(tuple(rules_dirs)).select((rule_id,), ()), rule_id)))
 
 
 @cli.command("test-rules", epilog=EXIT_CODES_HELP)
 @click.argument("directory", type=click.Path(path_type=Path))
-@click.option("--rules", "rules_dirs", multiple=True, type=click.Path(path_type=Path), help="More rules (repeatable).")
+@options.rules
 def test_rules(directory, rules_dirs) -> None:
     """Check rules against the // ruleid: and // ok: annotations of a fixture tree."""
     from .ruletest import run_rule_tests
 
     result = run_rule_tests(directory, load_rules(tuple(rules_dirs)))
     for annotation in result.missing:
-        click.echo(f"{annotation.path}:{annotation.line}: missing finding [{annotation.rule}]")
+        click.echo(f"{annotation.path}:{annotation.line}: missing finding [{annotation.rule}] ({annotation.kind})")
     for path, line, rule in result.unexpected:
         click.echo(f"{path}:{line}: unexpected finding [{rule}]")
+    for annotation in result.promote:
+        click.echo(f"{annotation.path}:{annotation.line}: reported now: make this todoruleid a ruleid [{annotation.rule}]")
+    for annotation in result.misplaced:
+        click.echo(f"{annotation.path}:{annotation.line}: annotates {annotation.rule} in another check's case folder")
     for rule in result.untested:
         click.echo(f"rule {rule}: needs at least one // ruleid: and one // ok: case")
     verdict = "passed" if result.passed else "failed"
     click.echo(
         f"rule tests {verdict}: {len(result.annotations)} annotations, {result.findings} findings,"
-        f" {len(result.missing)} missing, {len(result.unexpected)} unexpected"
+        f" {len(result.missing)} missing, {len(result.unexpected)} unexpected;"
+        f" known gaps: {result.count('todoruleid')} todoruleid, {result.count('todook')} todook"
     )
     sys.exit(EXIT_CLEAN if result.passed else EXIT_FINDINGS)
 
 
 def _index(tree, paths, jobs, cache_dir, exclude, parse_all) -> IndexRun:
-    root = open_tree(tree or os.environ.get("PUTLINT_TREE") or ".")
+    root = _tree(tree)
     scopes = relative_scopes(root, tuple(paths))
-    progress = _progress_bar() if sys.stderr.isatty() else None
-    try:
+    with _progress() as progress:
         return update_index(
             root,
             cache_dir or store.default_cache_dir(),
@@ -370,8 +272,21 @@ def _index(tree, paths, jobs, cache_dir, exclude, parse_all) -> IndexRun:
             skip_preprocessor_only=not parse_all,
             progress=progress,
         )
+
+
+def _tree(tree: str | None) -> Path:
+    """TREE as given, else $PUTLINT_TREE, else the current directory."""
+    return open_tree(tree or os.environ.get("PUTLINT_TREE") or ".")
+
+
+@contextmanager
+def _progress():
+    """A progress bar on a terminal's stderr (None elsewhere), ended with a newline."""
+    show = _progress_bar() if sys.stderr.isatty() else None
+    try:
+        yield show
     finally:
-        if progress is not None:
+        if show is not None:
             click.echo("", err=True)
 
 
@@ -416,13 +331,26 @@ def _print_index_summary(run: IndexRun) -> None:
         f"callback refs: {totals['refs']}",
         f"ops inits:     {totals['ops_inits']}",
         f"assignments:   {totals['ops_assigns']}",
-        f"registrations: {totals['registrations']} (+ {totals['queueings']} queueing calls)",
         f"members:       {totals['members']}",
         f"diagnostics:   {parse_errors + len(run.problems)} ({parse_errors} files with parse errors,"
         f" {len(run.problems)} unreadable or odd files)",
         f"seconds:       {run.seconds:.1f}",
     ]
     click.echo("\n".join(lines))
+
+
+def _exit_if_strict(strict: bool, unanalysed) -> None:
+    if strict and unanalysed:
+        click.echo(f"putlint: --strict: {len(unanalysed)} thing(s) could not be analysed (listed in the report)", err=True)
+        sys.exit(EXIT_INPUT_ERROR)
+
+
+def _interrupted() -> int:
+    """Ctrl-C: no traceback; the caches are valid (every write is a transaction
+    or an atomic rename), and helpers die with this process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while leaving
+    click.echo("putlint: interrupted", err=True)
+    return EXIT_INTERRUPTED
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -464,14 +392,6 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         cache.remove_private_copies()
     sys.exit(code if isinstance(code, int) else EXIT_CLEAN)
-
-
-def _interrupted() -> int:
-    """Ctrl-C: no traceback; the caches are valid (every write is a transaction
-    or an atomic rename), and helpers die with this process."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while leaving
-    click.echo("putlint: interrupted", err=True)
-    return EXIT_INTERRUPTED
 
 
 def run() -> None:

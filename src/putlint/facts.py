@@ -7,6 +7,8 @@ tuples (marshal-friendly, no class references) and `FileFacts.decode()` back.
 
 from __future__ import annotations
 
+from collections import namedtuple
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import cache
 
@@ -99,36 +101,6 @@ class OpsAssign:
 
 
 @dataclass(frozen=True, slots=True)
-class Registration:
-    """A handler handed to an API that runs it later in another context.
-
-    `INIT_WORK(&w, fn)`, `kthread_run(fn, ...)`, `timer_setup(&t, fn, 0)`,
-    `static DECLARE_WORK(w, fn)`, `module_init(fn)`. `obj` is the work, timer
-    or thread expression it is bound to. Never a call edge.
-    """
-
-    api: str
-    handler: str
-    obj: str
-    caller: str
-    line: int
-
-
-@dataclass(frozen=True, slots=True)
-class Queueing:
-    """A call that queues work: `queue_work(ceph_inode_wq, &ci->i_work)`.
-
-    `queue` is the workqueue (or worker/task) expression, `work` the work item.
-    """
-
-    api: str
-    queue: str
-    work: str
-    caller: str
-    line: int
-
-
-@dataclass(frozen=True, slots=True)
 class Member:
     """A struct or union member with its declared type.
 
@@ -171,12 +143,12 @@ FACT_KINDS = (
     ("refs", FunctionRef),
     ("ops_inits", OpsInit),
     ("ops_assigns", OpsAssign),
-    ("registrations", Registration),
-    ("queueings", Queueing),
     ("members", Member),
     ("diagnostics", Diagnostic),
     ("lost", LostFunction),
 )
+# Where each kind's rows sit in a file's record: `rows[KINDS["calls"]]`.
+KINDS = {name: index for index, (name, _) in enumerate(FACT_KINDS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,8 +174,6 @@ class FileFacts:
     refs: tuple[FunctionRef, ...] = ()
     ops_inits: tuple[OpsInit, ...] = ()
     ops_assigns: tuple[OpsAssign, ...] = ()
-    registrations: tuple[Registration, ...] = ()
-    queueings: tuple[Queueing, ...] = ()
     members: tuple[Member, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
     lost: tuple[LostFunction, ...] = ()
@@ -231,3 +201,32 @@ class FileFacts:
 @cache
 def field_names(kind: type) -> tuple[str, ...]:
     return tuple(f.name for f in fields(kind))
+
+
+def columns(kind: type) -> tuple[int, ...]:
+    """Where each field of `kind` sits in its row: `CALL_ROW.callee == 1`.
+
+    Rows stay plain tuples, in field order: marshal stores no classes, and a
+    tree has millions of rows. These name their slots for the code that reads
+    them; `len(CALL_ROW)` is the row length.
+    """
+    names = field_names(kind)
+    return namedtuple(f"{kind.__name__}Columns", names)(*range(len(names)))
+
+
+def row_maker(kind: type) -> Callable[..., tuple]:
+    """A function that takes every field of `kind` by keyword and returns its
+    row: `row_maker(Call)(caller="f", callee="g", ...)`. Generated source, as
+    namedtuple makes its constructor: it costs no more than writing the tuple."""
+    names = ", ".join(field_names(kind))
+    return eval(f"lambda *, {names}: ({names},)", {})  # noqa: S307 - field names of a dataclass
+
+
+COLUMNS = {name: columns(kind) for name, kind in FACT_KINDS}
+FUNCTION_ROW = COLUMNS["functions"]
+CALL_ROW = COLUMNS["calls"]
+REF_ROW = COLUMNS["refs"]
+OPS_INIT_ROW = COLUMNS["ops_inits"]
+OPS_ASSIGN_ROW = COLUMNS["ops_assigns"]
+MEMBER_ROW = COLUMNS["members"]
+DIAGNOSTIC_ROW = COLUMNS["diagnostics"]

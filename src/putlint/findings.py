@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +36,23 @@ class Finding:
     reach: tuple[Hop, ...]
     teardown: tuple[Hop, ...]
     message: str
+    cycle: str = ""  # self-deadlock, stall or hazard (waits.CYCLES); "" when the wait has no model
+    cycle_why: str = ""
     suppressed: bool = False
     suppression: str = ""
     fingerprint: str = field(default="")
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.col, self.rule)
+
+    @property
+    def location(self) -> str:
+        return f"{self.path}:{self.line}:{self.col}"
+
+    def headline(self, severity: bool = True) -> str:
+        """`path:line:col: severity: message [rule]`, as gcc prints a diagnostic."""
+        level = f"{self.severity}: " if severity else ""
+        return f"{self.location}: {level}{self.message} [{self.rule}]"
 
     def with_fingerprint(self) -> Finding:
         return replace(self, fingerprint=fingerprint(self))
@@ -66,3 +78,15 @@ def number_repeats(findings: list[Finding]) -> list[Finding]:
             finding = replace(finding, fingerprint=again)
         result.append(finding)
     return result
+
+
+@dataclass(frozen=True)
+class ScanRun:
+    """A whole scan as the report formats take it."""
+
+    tree: Path
+    findings: tuple[Finding, ...]
+    diagnostics: tuple[tuple[str, str, str], ...]  # (path, status, message) of files the index could not use
+    stats: dict
+    warnings: tuple[str, ...] = ()
+    unanalysed: tuple = ()  # coverage.Unanalysed: what could not be analysed (and could hide a finding)

@@ -1,4 +1,11 @@
-"""Rule files: contexts, puts, deferrals and checks, as YAML, validated on load.
+"""Rule files: contexts, puts, checks, deferrals and limits, as YAML,
+validated on load.
+
+Every rule key is one field of a rule dataclass below, declared with
+`rule_key`: how it is read and validated, what `putlint rules show` says of
+it, and (for the keys that rule a put out, see `finality.FILTERS`) the stat
+that counts it. The loader, the allowed-key check and `describe` are loops
+over those fields.
 
 A broken rule file is an InputError naming the file, line and key. Rules ship
 inside the package (`putlint.rules`); `--rules DIR` adds a user directory with
@@ -8,17 +15,45 @@ the same layout, whose files may add new ids but not redefine shipped ones.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from .errors import InputError
+from .waits import CYCLES, Wait, Worker, read_waits, read_workers
+from .rulefile import (
+    Mapping,
+    check_condition,
+    check_regex,
+    identifier,
+    number,
+    read_rule_file,
+    required_text,
+    required_words,
+    text,
+    words,
+)
 
 SEVERITIES = ("error", "warning", "note")
 CONFIDENCES = ("high", "medium", "low")
-PLACEHOLDERS = ("PUT", "OBJECT", "CONTEXT", "WAIT", "WAIT_WHY", "FUNCTION")
+PLACEHOLDERS = ("PUT", "OBJECT", "CONTEXT", "WAIT", "WAIT_WHY", "FUNCTION", "CYCLE")
+
+Show = Callable[[object, object], list[str]]  # (the rule, the key's value) -> lines of `rules show`
+
+
+def rule_key(read: Callable[[Mapping, str], object], *, show: Show | None = None, stat: str = "", default=()):
+    """A YAML key of a rule file: `read(mapping, key)` reads and validates it;
+    `stat` names the `ContextStats` counter of the puts it rules out."""
+    return field(default=default, metadata={"read": read, "show": show, "stat": stat})
+
+
+def rule_keys(cls) -> list:
+    """The fields of a rule dataclass that are rule keys, in file order."""
+    return [f for f in fields(cls) if "read" in f.metadata]
+
+
+# -- the parts of rules ------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,14 +64,18 @@ class Entry:
     ops: str = ""  # "struct.field"
     why: str = ""
 
+    @property
+    def text(self) -> str:
+        return self.function or f"(struct {self.ops.replace('.', ')->')}"
+
 
 @dataclass(frozen=True, slots=True)
-class Wait:
-    """What a context must never reach: a function, or a call whose GFP flags match."""
+class MaskedScope:
+    """Calls that open and close a scope in which GFP waits do not apply
+    (`memalloc_nofs_save` ... `memalloc_nofs_restore`)."""
 
-    function: str = ""
-    gfp: str = ""  # regular expression on the call's GFP argument
-    why: str = ""
+    enter: tuple[str, ...] = ()
+    leave: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +97,7 @@ class DistinctObject:
     whose result the put's local argument last came from; `argument`, one on
     the argument's text (`req->r_parent`); `function`, the function making the
     put; `condition`, a condition known at the put site (`S_ISDIR($ARG->i_mode)`,
-    see `paths.known_at`)."""
+    see `conditions.known_at`)."""
 
     why: str
     origin: str = ""
@@ -67,36 +106,18 @@ class DistinctObject:
     condition: str = ""
     except_subsystems: tuple[str, ...] = ()  # where it does not hold (see graph.subsystem_of)
 
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    id: str
-    description: str
-    entries: tuple[Entry, ...]
-    waits: tuple[Wait, ...]
-    nofs_enter: tuple[str, ...]
-    nofs_leave: tuple[str, ...]
-    references: tuple[str, ...]
-    source: str
-    teardown_cuts: tuple[TeardownCut, ...] = ()
-    distinct_objects: tuple[DistinctObject, ...] = ()
-    reach_cuts: tuple[CutEdge, ...] = ()  # calls this context never makes, though others may
-
-
-@dataclass(frozen=True, slots=True)
-class Put:
-    id: str
-    object: str
-    functions: tuple[str, ...]
-    nonfinal_if_preceded_by: tuple[str, ...]
-    description: str
-    source: str
-    nonfinal_if_from: tuple[FunctionReason, ...] = ()  # the put's argument came from one of these
-    held_across_by: tuple[Bracket, ...] = ()  # a reference a caller on the chain holds across the call
-    harmless_when: tuple[ConditionReason, ...] = ()  # known at the put site: it tears nothing down
-    harmless_unless_after: tuple[str, ...] = ()  # calls on the argument that undo what a condition said
-    harmless_unless_null_from: tuple[str, ...] = ()  # of those, the ones that undo it only when they return NULL
-    nonfinal_if_argument: tuple[ArgumentReason, ...] = ()  # the object, as the chain passes it down
+    @property
+    def text(self) -> str:
+        parts = []
+        if self.function:
+            parts.append(f"in {self.function}")
+        if self.argument:
+            parts.append(f"of {self.argument}")
+        if self.origin:
+            parts.append(f"of a local from {self.origin}")
+        if self.condition:
+            parts.append(f"when {self.condition.replace('$ARG', 'x')} is known")
+        return "put " + ", ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,25 +160,258 @@ class CutEdge:
     why: str
 
 
+# -- readers of the keys that hold parts -------------------------------------
+
+
+def _entries(mapping: Mapping, key: str) -> tuple[Entry, ...]:
+    entries = []
+    for item in mapping.mappings(key, required=True):
+        item.check_keys({"function", "ops", "why"})
+        function, ops = item.text("function", required=False), item.text("ops", required=False)
+        if bool(function) == bool(ops):
+            raise item.error(item.line, "an entry names exactly one of 'function' or 'ops'")
+        if ops and not re.fullmatch(r"\w+\.\w+", ops):
+            raise item.error(item.key_lines["ops"], f"ops {ops!r} must be struct_type.field")
+        entries.append(Entry(function, ops, item.text("why", required=False)))
+    return tuple(entries)
+
+
+def _masked_scope(mapping: Mapping, key: str) -> MaskedScope:
+    scope = mapping.mapping(key)
+    if scope is None:
+        return MaskedScope()
+    scope.check_keys({"enter", "leave"})
+    return MaskedScope(scope.words("enter", required=True), scope.words("leave", required=True))
+
+
+def _teardown_cuts(mapping: Mapping, key: str) -> tuple[TeardownCut, ...]:
+    cuts = []
+    for item in mapping.mappings(key):
+        item.check_keys({"caller", "callee", "subsystem", "why"})
+        cuts.append(
+            TeardownCut(item.text("caller"), item.text("callee"), item.text("subsystem", required=False), item.text("why"))
+        )
+    return tuple(cuts)
+
+
+def _distinct_objects(mapping: Mapping, key: str) -> tuple[DistinctObject, ...]:
+    distinct = []
+    kinds = ("origin", "argument", "function", "condition")
+    for item in mapping.mappings(key):
+        item.check_keys({*kinds, "why", "except_subsystems"})
+        given = {kind: item.text(kind, required=False) for kind in kinds}
+        if not any(given.values()):
+            raise item.error(item.line, "a distinct object names one or more of 'origin', 'argument', 'function', 'condition'")
+        for kind in ("origin", "argument"):
+            if given[kind]:
+                check_regex(item, kind, given[kind])
+        if given["condition"]:
+            check_condition(item, "condition", given["condition"])
+        distinct.append(DistinctObject(item.text("why"), **given, except_subsystems=item.words("except_subsystems")))
+    return tuple(distinct)
+
+
+def _cut_edges(mapping: Mapping, key: str) -> tuple[CutEdge, ...]:
+    cuts = []
+    for item in mapping.mappings(key):
+        item.check_keys({"caller", "callee", "why"})
+        cuts.append(CutEdge(item.text("caller"), item.text("callee"), item.text("why")))
+    return tuple(cuts)
+
+
+def _function_reasons(mapping: Mapping, key: str) -> tuple[FunctionReason, ...]:
+    found = []
+    for item in mapping.mappings(key):
+        item.check_keys({"function", "why"})
+        found.append(FunctionReason(item.text("function"), item.text("why")))
+    return tuple(found)
+
+
+def _brackets(mapping: Mapping, key: str) -> tuple[Bracket, ...]:
+    found = []
+    for item in mapping.mappings(key):
+        item.check_keys({"take", "drop", "why"})
+        found.append(Bracket(item.words("take", required=True), item.words("drop", required=True), item.text("why")))
+    return tuple(found)
+
+
+def _condition_reasons(mapping: Mapping, key: str) -> tuple[ConditionReason, ...]:
+    found = []
+    for item in mapping.mappings(key):
+        item.check_keys({"condition", "why"})
+        found.append(ConditionReason(check_condition(item, "condition", item.text("condition")), item.text("why")))
+    return tuple(found)
+
+
+def _argument_reasons(mapping: Mapping, key: str) -> tuple[ArgumentReason, ...]:
+    found = []
+    for item in mapping.mappings(key):
+        item.check_keys({"argument", "why"})
+        found.append(ArgumentReason(check_regex(item, "argument", item.text("argument")), item.text("why")))
+    return tuple(found)
+
+
+def _one_of(choices: tuple[str, ...], name: str):
+    def read(mapping: Mapping, key: str) -> str:
+        value = mapping.text(key)
+        if value not in choices:
+            raise mapping.error(mapping.key_lines[key], f"{name} must be one of {', '.join(choices)}")
+        return value
+
+    return read
+
+
+def _severity_by_cycle(mapping: Mapping, key: str) -> tuple[tuple[str, str], ...]:
+    table = mapping.mapping(key)
+    if table is None:
+        return ()
+    table.check_keys(set(CYCLES))
+    return tuple((cycle, _one_of(SEVERITIES, f"the severity of a {cycle}")(table, cycle)) for cycle in CYCLES if cycle in table.items)
+
+
+def _message(mapping: Mapping, key: str) -> str:
+    message = mapping.text(key)
+    for placeholder in re.findall(r"\$([A-Z_]+)", message):
+        if placeholder not in PLACEHOLDERS:
+            raise mapping.error(
+                mapping.key_lines[key],
+                f"unknown placeholder ${placeholder} (known: {', '.join('$' + p for p in PLACEHOLDERS)})",
+            )
+    return message
+
+
+def _check_kind(mapping: Mapping, key: str) -> str:
+    from .checks import BY_KIND  # the analyses import the rule types
+
+    kind = mapping.text(key, required=False, default="final-put")
+    if kind not in BY_KIND:
+        raise mapping.error(mapping.key_lines[key], f"kind must be one of {', '.join(sorted(BY_KIND))}")
+    return kind
+
+
+def _put_lines(template: str, item_text: Callable[[object], tuple]):
+    """A `show` for a put key: one line per entry, the put named by its first function."""
+    return lambda rule, value: [template.format(rule.functions[0], *item_text(item)) for item in value]
+
+
+# -- the rules ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    id: str
+    source: str
+    description: str = rule_key(required_text, default="", show=lambda r, v: [f"context {r.id}: {v}"])
+    entries: tuple[Entry, ...] = rule_key(_entries, show=lambda r, v: ["entries: " + ", ".join(e.text for e in v)])
+    waits: tuple[Wait, ...] = rule_key(
+        read_waits,
+        show=lambda r, v: [
+            "waits:",
+            *(
+                f"  {w.function or 'gfp ~ ' + w.gfp}: {w.why}"
+                + (f" [completed by {w.completed_by}{' (' + '/'.join(w.completed_on) + ')' if w.completed_on else ''}]" if w.completed_by else "")
+                + (f" [pinned: {w.pinned.issuer} takes {'/'.join(w.pinned.take)}]" if w.pinned else "")
+                for w in v
+            ),
+        ],
+    )
+    workers: tuple[Worker, ...] = rule_key(  # which worker of the context's pool a chain runs on
+        read_workers, show=lambda r, v: [f"workers: " + ", ".join(f"{w.function} ({w.worker})" for w in v)] if v else []
+    )
+    nofs_scope: MaskedScope = rule_key(
+        _masked_scope,
+        default=MaskedScope(),
+        show=lambda r, v: [f"masked GFP waits between {'/'.join(v.enter)} and {'/'.join(v.leave)}"] if v.enter else [],
+    )
+    references: tuple[str, ...] = rule_key(words)
+    teardown_cuts: tuple[TeardownCut, ...] = rule_key(
+        _teardown_cuts,
+        show=lambda r, v: [
+            f"never: {c.caller} -> {c.callee}" + (f" ({c.subsystem})" if c.subsystem else "") + f": {c.why}" for c in v
+        ],
+    )
+    distinct_objects: tuple[DistinctObject, ...] = rule_key(
+        _distinct_objects, stat="distinct_objects", show=lambda r, v: [f"another object: {d.text}: {d.why}" for d in v]
+    )
+    reach_cuts: tuple[CutEdge, ...] = rule_key(  # calls this context never makes, though others may
+        _cut_edges, show=lambda r, v: [f"never in this context: {c.caller} -> {c.callee}: {c.why}" for c in v]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Put:
+    id: str
+    source: str
+    object: str = rule_key(required_text, default="")
+    functions: tuple[str, ...] = rule_key(required_words)
+    description: str = rule_key(required_text, default="")
+    nonfinal_if_preceded_by: tuple[str, ...] = rule_key(
+        words, stat="nonfinal", show=lambda r, v: [f"not final: {r.functions[0]}() after {t}() in the same function" for t in v]
+    )
+    nonfinal_if_from: tuple[FunctionReason, ...] = rule_key(  # the put's argument came from one of these
+        _function_reasons, stat="nonfinal", show=_put_lines("not final: {}({}(...)): {}", lambda i: (i.function, i.why))
+    )
+    held_across_by: tuple[Bracket, ...] = rule_key(  # a reference a caller on the chain holds across the call
+        _brackets,
+        stat="nonfinal",
+        show=lambda r, v: [
+            f"not final: a caller on the chain calls {'/'.join(b.take)} before and {'/'.join(b.drop)} after: {b.why}"
+            for b in v
+        ],
+    )
+    nonfinal_if_argument: tuple[ArgumentReason, ...] = rule_key(  # the object, as the chain passes it down
+        _argument_reasons, stat="nonfinal", show=_put_lines("not final: {}() of {}: {}", lambda i: (i.argument, i.why))
+    )
+    harmless_when: tuple[ConditionReason, ...] = rule_key(  # known at the put site: it tears nothing down
+        _condition_reasons,
+        stat="harmless_puts",
+        show=_put_lines("harmless: {}() when {} is known at the put: {}", lambda i: (i.condition.replace("$ARG", "x"), i.why)),
+    )
+    harmless_unless_after: tuple[str, ...] = rule_key(  # calls on the argument that undo what a condition said
+        words, show=lambda r, v: [f"  unless after {'/'.join(v)}()"] if v else []
+    )
+    harmless_unless_null_from: tuple[str, ...] = rule_key(  # of those, the ones that undo it only when they return NULL
+        words, show=lambda r, v: [f"  ({'/'.join(v)} only when it returns NULL)"] if v else []
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Check:
     id: str
-    context: str
-    puts: tuple[str, ...]
-    severity: str
-    confidence: str
-    message: str
-    description: str
-    references: tuple[str, ...]
     source: str
+    kind: str = rule_key(_check_kind, default="final-put")  # the analysis (putlint.checks) that runs it
+    context: str = rule_key(required_text, default="")
+    puts: tuple[str, ...] = rule_key(required_words)
+    severity: str = rule_key(_one_of(SEVERITIES, "severity"), default="")  # of findings whose wait has no model
+    severity_by_cycle: tuple[tuple[str, str], ...] = rule_key(_severity_by_cycle)  # (cycle kind, severity)
+    confidence: str = rule_key(_one_of(CONFIDENCES, "confidence"), default="")
+    message: str = rule_key(_message, default="")
+    description: str = rule_key(required_text, default="")
+    references: tuple[str, ...] = rule_key(words)
+
+    def severity_for(self, cycle: str) -> str:
+        """The severity of a finding whose teardown closes a `cycle` (waits.CYCLES)."""
+        return dict(self.severity_by_cycle).get(cycle, self.severity)
+
+
+@dataclass(frozen=True, slots=True)
+class Deferrals:
+    """deferrals.yaml: what stops a search in every context (see `search.edges`)."""
+
+    deferrals: tuple[FunctionReason, ...] = rule_key(_function_reasons)
+    cut_edges: tuple[CutEdge, ...] = rule_key(_cut_edges)
+    callbacks: tuple[str, ...] = rule_key(words)
+    opaque: tuple[FunctionReason, ...] = rule_key(_function_reasons)
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    reach_depth: int = 14
-    teardown_depth: int = 10
-    fanout: int = 64
-    fanout_near: int = 8
+    """limits.yaml: how far the searches go; the last file that sets a limit wins."""
+
+    reach_depth: int = rule_key(number, default=14)
+    teardown_depth: int = rule_key(number, default=10)
+    fanout: int = rule_key(number, default=64)
+    fanout_near: int = rule_key(number, default=8)
 
 
 @dataclass(frozen=True)
@@ -180,305 +434,23 @@ class RuleSet:
             for check_id, check in self.checks.items()
             if (not select or check_id in select) and check_id not in ignore
         }
-        return RuleSet(
-            self.contexts, self.puts, keep, self.deferrals, self.cut_edges, self.callbacks, self.opaque, self.limits
-        )
+        return replace(self, checks=keep)
 
 
-class _Mapping:
-    """A YAML mapping that remembers lines and which keys were read."""
-
-    def __init__(self, node: yaml.MappingNode, source: str):
-        self.source = source
-        self.line = node.start_mark.line + 1
-        self.items: dict[str, yaml.Node] = {}
-        self.key_lines: dict[str, int] = {}
-        for key, value in node.value:
-            if not isinstance(key, yaml.ScalarNode):
-                raise self.error(key.start_mark.line + 1, "keys must be plain words")
-            self.items[key.value] = value
-            self.key_lines[key.value] = key.start_mark.line + 1
-
-    def error(self, line: int, message: str) -> InputError:
-        return InputError(f"{self.source}:{line}: {message}")
-
-    def check_keys(self, allowed: set[str]) -> None:
-        for key, line in self.key_lines.items():
-            if key not in allowed:
-                raise self.error(line, f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
-
-    def text(self, key: str, required: bool = True, default: str = "") -> str:
-        node = self.items.get(key)
-        if node is None:
-            if required:
-                raise self.error(self.line, f"missing key {key!r}")
-            return default
-        if not isinstance(node, yaml.ScalarNode) or node.tag.endswith((":null", ":bool")):
-            raise self.error(node.start_mark.line + 1, f"{key!r} must be text")
-        return str(node.value).strip()
-
-    def number(self, key: str, default: int) -> int:
-        node = self.items.get(key)
-        if node is None:
-            return default
-        if not isinstance(node, yaml.ScalarNode) or not node.value.isdigit() or int(node.value) < 1:
-            raise self.error(node.start_mark.line + 1, f"{key!r} must be a positive whole number")
-        return int(node.value)
-
-    def words(self, key: str, required: bool = False) -> tuple[str, ...]:
-        node = self.items.get(key)
-        if node is None:
-            if required:
-                raise self.error(self.line, f"missing key {key!r}")
-            return ()
-        if not isinstance(node, yaml.SequenceNode) or not all(isinstance(i, yaml.ScalarNode) for i in node.value):
-            raise self.error(node.start_mark.line + 1, f"{key!r} must be a list of words")
-        return tuple(str(item.value).strip() for item in node.value)
-
-    def mappings(self, key: str, required: bool = False) -> list[_Mapping]:
-        node = self.items.get(key)
-        if node is None:
-            if required:
-                raise self.error(self.line, f"missing key {key!r}")
-            return []
-        if not isinstance(node, yaml.SequenceNode) or not all(isinstance(i, yaml.MappingNode) for i in node.value):
-            raise self.error(node.start_mark.line + 1, f"{key!r} must be a list of mappings")
-        return [_Mapping(item, self.source) for item in node.value]
+# -- loading -----------------------------------------------------------------
 
 
-def _read(path: Path | resources.abc.Traversable, label: str) -> _Mapping:
-    try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"{label}: cannot read rule file: {error}") from None
-    try:
-        node = yaml.compose(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise InputError(f"{label}{where}: not valid YAML: {getattr(error, 'problem', error)}") from None
-    if not isinstance(node, yaml.MappingNode):
-        raise InputError(f"{label}: a rule file must be a mapping")
-    return _Mapping(node, label)
+def _keyed_values(cls, mapping: Mapping, extra: set[str] = frozenset()) -> dict:
+    keys = rule_keys(cls)
+    mapping.check_keys({f.name for f in keys} | extra)
+    return {f.name: f.metadata["read"](mapping, f.name) for f in keys}
 
 
-def _identifier(mapping: _Mapping, key: str) -> str:
-    value = mapping.text(key)
-    if not re.fullmatch(r"[a-z][a-z0-9-]*", value):
-        raise mapping.error(mapping.key_lines[key], f"{key} {value!r} must be lower-case words joined by '-'")
-    return value
-
-
-def _id_matches_file(mapping: _Mapping, rule_id: str, stem: str) -> None:
+def _rule(cls, mapping: Mapping, stem: str):
+    rule_id = identifier(mapping, "id")
     if rule_id != stem:
         raise mapping.error(mapping.key_lines["id"], f"id {rule_id!r} must equal the file name {stem!r}")
-
-
-def _context(mapping: _Mapping, stem: str) -> Context:
-    mapping.check_keys(
-        {
-            "id",
-            "description",
-            "entries",
-            "waits",
-            "nofs_scope",
-            "references",
-            "teardown_cuts",
-            "distinct_objects",
-            "reach_cuts",
-        }
-    )
-    rule_id = _identifier(mapping, "id")
-    _id_matches_file(mapping, rule_id, stem)
-    entries = []
-    for item in mapping.mappings("entries", required=True):
-        item.check_keys({"function", "ops", "why"})
-        function, ops = item.text("function", required=False), item.text("ops", required=False)
-        if bool(function) == bool(ops):
-            raise item.error(item.line, "an entry names exactly one of 'function' or 'ops'")
-        if ops and not re.fullmatch(r"\w+\.\w+", ops):
-            raise item.error(item.key_lines["ops"], f"ops {ops!r} must be struct_type.field")
-        entries.append(Entry(function, ops, item.text("why", required=False)))
-    waits = []
-    for item in mapping.mappings("waits", required=True):
-        item.check_keys({"function", "gfp", "why"})
-        function, gfp = item.text("function", required=False), item.text("gfp", required=False)
-        if bool(function) == bool(gfp):
-            raise item.error(item.line, "a wait names exactly one of 'function' or 'gfp'")
-        if gfp:
-            _check_regex(item, "gfp", gfp)
-        waits.append(Wait(function, gfp, item.text("why", required=True)))
-    nofs_enter: tuple[str, ...] = ()
-    nofs_leave: tuple[str, ...] = ()
-    if "nofs_scope" in mapping.items:
-        scope_node = mapping.items["nofs_scope"]
-        if not isinstance(scope_node, yaml.MappingNode):
-            raise mapping.error(mapping.key_lines["nofs_scope"], "nofs_scope must be a mapping")
-        scope = _Mapping(scope_node, mapping.source)
-        scope.check_keys({"enter", "leave"})
-        nofs_enter, nofs_leave = scope.words("enter", required=True), scope.words("leave", required=True)
-    cuts = []
-    for item in mapping.mappings("teardown_cuts"):
-        item.check_keys({"caller", "callee", "subsystem", "why"})
-        cuts.append(
-            TeardownCut(item.text("caller"), item.text("callee"), item.text("subsystem", required=False), item.text("why"))
-        )
-    distinct = []
-    kinds = ("origin", "argument", "function", "condition")
-    for item in mapping.mappings("distinct_objects"):
-        item.check_keys({*kinds, "why", "except_subsystems"})
-        given = {kind: item.text(kind, required=False) for kind in kinds}
-        if not any(given.values()):
-            raise item.error(item.line, "a distinct object names one or more of 'origin', 'argument', 'function', 'condition'")
-        for kind in ("origin", "argument"):
-            if given[kind]:
-                _check_regex(item, kind, given[kind])
-        if given["condition"]:
-            _check_condition(item, "condition", given["condition"])
-        distinct.append(DistinctObject(item.text("why"), **given, except_subsystems=item.words("except_subsystems")))
-    return Context(
-        rule_id,
-        mapping.text("description"),
-        tuple(entries),
-        tuple(waits),
-        nofs_enter,
-        nofs_leave,
-        mapping.words("references"),
-        mapping.source,
-        tuple(cuts),
-        tuple(distinct),
-        tuple(_cut_edges(mapping, "reach_cuts")),
-    )
-
-
-def _put(mapping: _Mapping, stem: str) -> Put:
-    mapping.check_keys(
-        {
-            "id",
-            "object",
-            "functions",
-            "nonfinal_if_preceded_by",
-            "nonfinal_if_from",
-            "held_across_by",
-            "harmless_when",
-            "harmless_unless_after",
-            "harmless_unless_null_from",
-            "nonfinal_if_argument",
-            "description",
-        }
-    )
-    rule_id = _identifier(mapping, "id")
-    _id_matches_file(mapping, rule_id, stem)
-    brackets = []
-    for item in mapping.mappings("held_across_by"):
-        item.check_keys({"take", "drop", "why"})
-        brackets.append(Bracket(item.words("take", required=True), item.words("drop", required=True), item.text("why")))
-    harmless = []
-    for item in mapping.mappings("harmless_when"):
-        item.check_keys({"condition", "why"})
-        harmless.append(ConditionReason(_check_condition(item, "condition", item.text("condition")), item.text("why")))
-    return Put(
-        rule_id,
-        mapping.text("object"),
-        mapping.words("functions", required=True),
-        mapping.words("nonfinal_if_preceded_by"),
-        mapping.text("description"),
-        mapping.source,
-        tuple(_functions_with_reasons(mapping, "nonfinal_if_from")),
-        tuple(brackets),
-        tuple(harmless),
-        mapping.words("harmless_unless_after"),
-        mapping.words("harmless_unless_null_from"),
-        tuple(_arguments_with_reasons(mapping, "nonfinal_if_argument")),
-    )
-
-
-def _arguments_with_reasons(mapping: _Mapping, key: str) -> list[ArgumentReason]:
-    found = []
-    for item in mapping.mappings(key):
-        item.check_keys({"argument", "why"})
-        found.append(ArgumentReason(_check_regex(item, "argument", item.text("argument")), item.text("why")))
-    return found
-
-
-def _check_regex(item: _Mapping, key: str, pattern: str) -> str:
-    try:
-        re.compile(pattern)
-    except re.error as error:
-        raise item.error(item.key_lines[key], f"{key} is not a regular expression: {error}") from None
-    return pattern
-
-
-def _check_condition(item: _Mapping, key: str, condition: str) -> str:
-    if "$ARG" not in condition or condition.count("(") != condition.count(")"):
-        raise item.error(item.key_lines[key], f"{key} {condition!r} must be a C condition on $ARG")
-    return condition
-
-
-def _check(mapping: _Mapping, stem: str) -> Check:
-    mapping.check_keys({"id", "context", "puts", "severity", "confidence", "message", "description", "references"})
-    rule_id = _identifier(mapping, "id")
-    _id_matches_file(mapping, rule_id, stem)
-    severity, confidence = mapping.text("severity"), mapping.text("confidence")
-    if severity not in SEVERITIES:
-        raise mapping.error(mapping.key_lines["severity"], f"severity must be one of {', '.join(SEVERITIES)}")
-    if confidence not in CONFIDENCES:
-        raise mapping.error(mapping.key_lines["confidence"], f"confidence must be one of {', '.join(CONFIDENCES)}")
-    message = mapping.text("message")
-    for placeholder in re.findall(r"\$([A-Z_]+)", message):
-        if placeholder not in PLACEHOLDERS:
-            raise mapping.error(
-                mapping.key_lines["message"],
-                f"unknown placeholder ${placeholder} (known: {', '.join('$' + p for p in PLACEHOLDERS)})",
-            )
-    return Check(
-        rule_id,
-        mapping.text("context"),
-        mapping.words("puts", required=True),
-        severity,
-        confidence,
-        message,
-        mapping.text("description"),
-        mapping.words("references"),
-        mapping.source,
-    )
-
-
-def _cut_edges(mapping: _Mapping, key: str) -> list[CutEdge]:
-    cuts = []
-    for item in mapping.mappings(key):
-        item.check_keys({"caller", "callee", "why"})
-        cuts.append(CutEdge(item.text("caller"), item.text("callee"), item.text("why")))
-    return cuts
-
-
-def _functions_with_reasons(mapping: _Mapping, key: str) -> list[FunctionReason]:
-    found = []
-    for item in mapping.mappings(key):
-        item.check_keys({"function", "why"})
-        found.append(FunctionReason(item.text("function"), item.text("why")))
-    return found
-
-
-def _deferrals(mapping: _Mapping) -> tuple[list[FunctionReason], list[CutEdge], list[str], list[FunctionReason], Limits | None]:
-    mapping.check_keys({"deferrals", "cut_edges", "callbacks", "opaque", "limits"})
-    deferrals = _functions_with_reasons(mapping, "deferrals")
-    cuts = _cut_edges(mapping, "cut_edges")
-    limits = None
-    if "limits" in mapping.items:
-        node = mapping.items["limits"]
-        if not isinstance(node, yaml.MappingNode):
-            raise mapping.error(mapping.key_lines["limits"], "limits must be a mapping")
-        settings = _Mapping(node, mapping.source)
-        settings.check_keys({"reach_depth", "teardown_depth", "fanout", "fanout_near"})
-        defaults = Limits()
-        limits = Limits(
-            settings.number("reach_depth", defaults.reach_depth),
-            settings.number("teardown_depth", defaults.teardown_depth),
-            settings.number("fanout", defaults.fanout),
-            settings.number("fanout_near", defaults.fanout_near),
-        )
-    return deferrals, cuts, list(mapping.words("callbacks")), _functions_with_reasons(mapping, "opaque"), limits
+    return cls(rule_id, mapping.source, **_keyed_values(cls, mapping, {"id"}))
 
 
 def _files(directory, sub: str) -> list:
@@ -488,8 +460,15 @@ def _files(directory, sub: str) -> list:
     return sorted((f for f in folder.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name)
 
 
-def _stem(file) -> str:
-    return file.name[: -len(".yaml")]
+def _settings(directory, name: str, label_root: str, cls):
+    """The keys of `directory/name` when it exists, read as `cls` fields, else None."""
+    file = directory.joinpath(name)
+    if not file.is_file():
+        return None
+    mapping = read_rule_file(file, f"{label_root}/{name}")
+    if cls is Deferrals and "limits" in mapping.items:
+        raise mapping.error(mapping.key_lines["limits"], "limits live in limits.yaml beside deferrals.yaml")
+    return _keyed_values(cls, mapping)
 
 
 def load_rules(extra_dirs: tuple[Path, ...] = ()) -> RuleSet:
@@ -499,33 +478,23 @@ def load_rules(extra_dirs: tuple[Path, ...] = ()) -> RuleSet:
         if not Path(extra).is_dir():
             raise InputError(f"rules directory {str(extra)!r} does not exist")
         directories.append(Path(extra))
-    contexts: dict[str, Context] = {}
-    puts: dict[str, Put] = {}
-    checks: dict[str, Check] = {}
-    deferrals: list[FunctionReason] = []
-    cuts: list[CutEdge] = []
-    callbacks: list[str] = []
-    opaque: list[FunctionReason] = []
-    limits = Limits()
+    tables: dict[str, dict] = {"contexts": {}, "puts": {}, "checks": {}}
+    classes = {"contexts": Context, "puts": Put, "checks": Check}
+    stops: dict[str, list] = {f.name: [] for f in rule_keys(Deferrals)}
+    limits: dict = {}
     for directory in directories:
         label_root = "rules" if directory is directories[0] else str(directory)
-        for kind, table, parse in (("contexts", contexts, _context), ("puts", puts, _put), ("checks", checks, _check)):
+        for kind, table in tables.items():
             for file in _files(directory, kind):
                 label = f"{label_root}/{kind}/{file.name}"
-                rule = parse(_read(file, label), _stem(file))
+                rule = _rule(classes[kind], read_rule_file(file, label), file.name[: -len(".yaml")])
                 if rule.id in table:
                     raise InputError(f"{label}: {kind[:-1]} id {rule.id!r} is already defined in {table[rule.id].source}")
                 table[rule.id] = rule
-        deferral_file = directory.joinpath("deferrals.yaml")
-        if deferral_file.is_file():
-            more, more_cuts, more_callbacks, more_opaque, more_limits = _deferrals(
-                _read(deferral_file, f"{label_root}/deferrals.yaml")
-            )
-            deferrals += more
-            cuts += more_cuts
-            callbacks += more_callbacks
-            opaque += more_opaque
-            limits = more_limits or limits
+        for key, value in (_settings(directory, "deferrals.yaml", label_root, Deferrals) or {}).items():
+            stops[key].extend(value)
+        limits.update((k, v) for k, v in (_settings(directory, "limits.yaml", label_root, Limits) or {}).items() if v is not None)
+    contexts, puts, checks = tables["contexts"], tables["puts"], tables["checks"]
     for check in checks.values():
         if check.context not in contexts:
             raise InputError(f"{check.source}: context {check.context!r} is not defined in any contexts/ file")
@@ -533,5 +502,31 @@ def load_rules(extra_dirs: tuple[Path, ...] = ()) -> RuleSet:
             if put not in puts:
                 raise InputError(f"{check.source}: put {put!r} is not defined in any puts/ file")
     return RuleSet(
-        contexts, puts, checks, tuple(deferrals), tuple(cuts), frozenset(callbacks), tuple(opaque), limits
+        contexts,
+        puts,
+        checks,
+        tuple(stops["deferrals"]),
+        tuple(stops["cut_edges"]),
+        frozenset(stops["callbacks"]),
+        tuple(stops["opaque"]),
+        Limits(**limits),
     )
+
+
+def describe(rules: RuleSet, check_id: str) -> list[str]:
+    """`putlint rules show`: a check with its context and puts, one line or
+    more per rule key that has something to say."""
+    check = rules.checks[check_id]
+    context = rules.contexts[check.context]
+    puts = [rules.puts[put_id] for put_id in check.puts]
+    lines = [f"{check.id} ({check.severity}, confidence {check.confidence}) [{check.source}]", check.description]
+    for key in rule_keys(Context):
+        if key.metadata["show"] is not None:
+            lines.extend(key.metadata["show"](context, getattr(context, key.name)))
+    lines.append("puts: " + ", ".join(name for put in puts for name in put.functions))
+    for key in rule_keys(Put):
+        for put in puts:
+            if key.metadata["show"] is not None:
+                lines.extend(key.metadata["show"](put, getattr(put, key.name)))
+    lines.extend(f"see {reference}" for reference in dict.fromkeys((*check.references, *context.references)))
+    return lines

@@ -4,8 +4,8 @@ Building the program's symbol tables reads the facts of every file (about 18 s
 on the whole 6.12 tree); loading the saved tables takes well under a second,
 and function bodies are then read from the index only for the files a search
 reaches. Each saved file is keyed by what it was computed from (the index
-content, and for findings the rules and the analysis code) and replaced
-atomically; a damaged or stale one is recomputed.
+content and the code that computed it, see `fingerprints`, and for findings
+the rules) and replaced atomically; a damaged or stale one is recomputed.
 
 While the saved files are read, `index.update_index_while` checks in a forked
 process that the tree is unchanged; their keys are compared afterwards.
@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from . import faults, store
+from . import faults, fingerprints, store
 from .graph import Program
 from .index import IndexRun
 from .ruleset import Limits
@@ -143,6 +143,11 @@ def saved_findings(index_file: Path, scopes: tuple[str, ...]) -> Saved:
     )
 
 
+def program_key(index_run: IndexRun) -> str:
+    """What saved program tables are computed from: the index content and the graph code."""
+    return fingerprints.fingerprint(fingerprints.graph_files(), index_run.content_key)
+
+
 def read_ahead(saved: Saved, index_file: Path, limits: Limits, paths: Iterable[str]) -> Program | None:
     """The saved program with the bodies of `paths` read, while another process
     may still be updating the index: `open_program` keeps it only if the saved
@@ -176,7 +181,8 @@ def open_program(
     must stay open while the program is searched. `saved` may be read already,
     and `ready` made from it by `read_ahead`."""
     saved = saved or saved_program(index_run.index_file, index_run.scopes).read()
-    tables = saved.get(index_run.content_key, warnings)
+    key = program_key(index_run)
+    tables = saved.get(key, warnings)
     program = None
     if ready is not None and tables is not None:
         program = ready
@@ -188,7 +194,7 @@ def open_program(
             warnings.append(f"warning: cache {saved.path} is damaged ({error}); recomputing it")
     if program is None:
         program = Program.build(index.load_rows(index_run.files), limits.fanout, limits.fanout_near)
-        saved.write(index_run.content_key, program.tables(), warnings)
+        saved.write(key, program.tables(), warnings)
     # The tables live until the process ends: keep the collector from walking
     # their millions of containers on every full collection during the search.
     gc.freeze()

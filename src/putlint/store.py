@@ -20,11 +20,10 @@ import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from . import cache, facts, faults
+from . import cache, facts, faults, fingerprints
 from .errors import InputError
 
 try:
@@ -51,12 +50,8 @@ class FileRecord:
 
 
 def extractor_fingerprint() -> str:
-    """Changes whenever the extraction code or query changes: facts must be redone."""
-    digest = hashlib.sha1(str(SCHEMA_VERSION).encode())
-    package = resources.files("putlint")
-    for name in ("parse/__init__.py", "cnames.py", "facts.py", "tree.py", "queries/facts.scm"):
-        digest.update(package.joinpath(name).read_bytes())
-    return digest.hexdigest()[:16]
+    """Changes whenever the extraction code, queries or data change: facts must be redone."""
+    return fingerprints.fingerprint(fingerprints.extractor_files(), str(SCHEMA_VERSION))[:16]
 
 
 def encode_facts(rows: tuple) -> bytes:

@@ -1,7 +1,7 @@
 """Readings taken on demand, at the few sites a search finds, never indexed:
 what a put drops and where it came from, and what is known at the calls of a
 function on a chain (its arguments, the conditions that decide whether it
-runs). Part of the parse module; kept out of the extractor's fingerprint, so
+runs). Part of the parse package; kept out of the extractor's fingerprint, so
 changing it does not reindex a tree."""
 
 from __future__ import annotations
@@ -10,19 +10,19 @@ import time
 
 import tree_sitter
 
-from .. import facts
-from ..cnames import is_constant_name
+from .. import facts, kernel
+from ..kernel.apis import is_constant_name
 from ..sitefacts import CallSite, Condition, FunctionBody
-from . import _PARSER, _compact, _declared_name, _load_query, _text
+from ._nodes import PARSER, compact_text, declared_name, line_of, load_query, node_text, parameter_list
 
-ORIGINS_QUERY = _load_query("origins.scm")
-BODY_QUERY = _load_query("body.scm")
+ORIGINS_QUERY = load_query("origins.scm")
+BODY_QUERY = load_query("body.scm")
 
 _EXITS = frozenset({"return_statement", "goto_statement", "break_statement", "continue_statement"})
 _COMPARISONS = {"&&": "and", "||": "or", "==": "eq", "!=": "ne"}
-# An assertion stops the kernel when its condition holds.
-_ASSERTIONS = frozenset({"BUG_ON"})
+_ASSERTIONS = frozenset(kernel.load("assertions.yaml")["assertions"])
 _MAX_ENCLOSING = 64  # statements walked out from a call for its conditions (kernel code: under 15)
+_MAX_EXPRESSION_DEPTH = 64  # nesting of a condition read as an expression tuple
 # Reading one function's body may take this long; past it the body is unknown (None), which
 # rules nothing out. Node.parent costs the node's depth, so hostile nesting is quadratic.
 _BODY_SECONDS = 10.0
@@ -30,14 +30,6 @@ _BODY_SECONDS = 10.0
 
 class _OutOfTime(Exception):
     pass
-_MAX_EXPRESSION_DEPTH = 64  # nesting of a condition read as an expression tuple
-
-
-def put_arguments(source: bytes, sites) -> dict[tuple[int, int], facts.PutArgument]:
-    """What the calls at `sites` ((line, col) of the callee name, 1-based) take as
-    their first argument, and where a local argument's value came from: the
-    last `x = f(...)`, `T *x = f(...)` or `f(..., &x)` before the call."""
-    return _put_arguments(_PARSER.parse(source).root_node, sites)
 
 
 def _put_arguments(root, sites) -> dict[tuple[int, int], facts.PutArgument]:
@@ -51,7 +43,7 @@ def _put_arguments(root, sites) -> dict[tuple[int, int], facts.PutArgument]:
         first = arguments.named_child(0) if arguments is not None and arguments.named_child_count else None
         if first is None:
             continue
-        result[(line, col)] = facts.PutArgument(_compact(first), _origin(first, call))
+        result[(line, col)] = facts.PutArgument(compact_text(first), _origin(first, call))
     return result
 
 
@@ -71,34 +63,26 @@ def _origin(argument, call) -> str:
         (name,) = match["name"]
         (source,) = match["source"]
         if name.text == wanted and name.end_byte <= call.start_byte and name.start_byte > last[0]:
-            last = (name.start_byte, _text(source))
+            last = (name.start_byte, node_text(source))
     return last[1]
-
-
-def function_bodies(source: bytes, lines) -> dict[int, FunctionBody]:
-    """The `FunctionBody` of each function definition that starts on one of
-    `lines` (1-based); a line with no definition is left out."""
-    reader = BodyReader(source)
-    result = {}
-    for line in lines:
-        body = reader.body(line)
-        if body is not None:
-            result[line] = body
-    return result
 
 
 class BodyReader:
     """One file parsed once, read function by function as a search needs them."""
 
     def __init__(self, source: bytes):
-        self.root = _PARSER.parse(source).root_node
+        self.root = PARSER.parse(source).root_node
         self._bodies: dict[int, FunctionBody | None] = {}
 
     def put_arguments(self, sites) -> dict[tuple[int, int], facts.PutArgument]:
-        """`put_arguments` of this file, without parsing it again."""
+        """What the calls at `sites` ((line, col) of the callee name, 1-based) take as
+        their first argument, and where a local argument's value came from: the
+        last `x = f(...)`, `T *x = f(...)` or `f(..., &x)` before the call."""
         return _put_arguments(self.root, sites)
 
     def body(self, line: int) -> FunctionBody | None:
+        """The `FunctionBody` of the function definition that starts on `line`
+        (1-based), None when none does."""
         if line not in self._bodies:
             node = self.root.descendant_for_point_range((line - 1, 0), (line - 1, 0))
             while node is not None and node.type != "function_definition":
@@ -145,7 +129,7 @@ class _Body:
         captures = tree_sitter.QueryCursor(BODY_QUERY).captures(self.function)
         for node in captures.get("label", ()):
             self.labels[node.text] = node.start_byte
-        self.assigned = {_text(node) for node in captures.get("assigned", ())}
+        self.assigned = {node_text(node) for node in captures.get("assigned", ())}
         calls = sorted(captures.get("call", ()), key=lambda n: n.start_byte)
         sites = []
         for call in calls:
@@ -157,9 +141,9 @@ class _Body:
                 CallSite(
                     line=callee.start_point[0] + 1,
                     col=callee.start_point[1] + 1,
-                    callee=_compact(callee),
+                    callee=compact_text(callee),
                     arguments=tuple(expression(a) for a in argument_nodes),
-                    argument_texts=tuple(_compact(a) for a in argument_nodes),
+                    argument_texts=tuple(compact_text(a) for a in argument_nodes),
                     conditions=tuple(self._conditions(call)),
                     result=_result_name(call),
                 )
@@ -167,22 +151,19 @@ class _Body:
         parameters = self._parameters()
         names = sorted(captures.get("alias.name", ()), key=lambda n: n.start_byte)
         values = sorted(captures.get("alias.value", ()), key=lambda n: n.start_byte)
-        assignments = tuple((_text(name), _compact(value)) for name, value in zip(names, values))
+        assignments = tuple((node_text(name), compact_text(value)) for name, value in zip(names, values))
         return FunctionBody(
             parameters, frozenset(p for p in parameters if p in self.assigned), tuple(sites), assignments
         )
 
     def _parameters(self) -> tuple[str, ...]:
-        declarator = self.function.child_by_field_name("declarator")
-        while declarator is not None and declarator.type != "function_declarator":
-            declarator = declarator.child_by_field_name("declarator")
-        parameters = declarator.child_by_field_name("parameters") if declarator is not None else None
+        parameters = parameter_list(self.function)
         names = []
         for node in parameters.named_children if parameters is not None else ():
             if node.type != "parameter_declaration":
                 continue
             declarator = node.child_by_field_name("declarator")
-            name = _declared_name(declarator)[0] if declarator is not None else None
+            name = declared_name(declarator)[0] if declarator is not None else None
             names.append(name or "")
         return tuple(names)
 
@@ -202,9 +183,9 @@ class _Body:
             if kind == "if_statement":
                 condition = node.child_by_field_name("condition")
                 if child == node.child_by_field_name("consequence"):
-                    found.append(Condition(self._expression(condition), True, _line(condition)))
+                    found.append(Condition(self._expression(condition), True, line_of(condition)))
                 elif child == node.child_by_field_name("alternative"):
-                    found.append(Condition(self._expression(condition), False, _line(condition)))
+                    found.append(Condition(self._expression(condition), False, line_of(condition)))
             elif kind in ("compound_statement", "case_statement"):
                 found.extend(self._earlier_exits(node, child, call))
                 if kind == "case_statement":
@@ -238,14 +219,14 @@ class _Body:
                 if leaves:
                     condition = statement.child_by_field_name("condition")
                     found.append(
-                        (statement.start_byte, statement.end_byte, Condition(expression(condition), False, _line(condition)), label)
+                        (statement.start_byte, statement.end_byte, Condition(expression(condition), False, line_of(condition)), label)
                     )
             elif kind == "expression_statement" and statement.named_child_count:
                 inner = statement.named_child(0)
-                if inner.type == "call_expression" and _text(inner.child_by_field_name("function")) in _ASSERTIONS:
+                if inner.type == "call_expression" and node_text(inner.child_by_field_name("function")) in _ASSERTIONS:
                     arguments = inner.child_by_field_name("arguments")
                     if arguments is not None and arguments.named_child_count == 1:
-                        condition = Condition(expression(arguments.named_child(0)), False, _line(inner))
+                        condition = Condition(expression(arguments.named_child(0)), False, line_of(inner))
                         found.append((statement.start_byte, statement.end_byte, condition, None))
         return found
 
@@ -288,7 +269,7 @@ class _Body:
         reaching_labels = tuple(reaching)
         all_labels = tuple(expression(g.child_by_field_name("value")) for g in groups if g.child_by_field_name("value"))
         subject = switch.child_by_field_name("condition")
-        return [Condition(("case", expression(subject), reaching_labels, default, all_labels), True, _line(case))]
+        return [Condition(("case", expression(subject), reaching_labels, default, all_labels), True, line_of(case))]
 
 
 def _result_name(call) -> str:
@@ -298,9 +279,9 @@ def _result_name(call) -> str:
         return ""
     if parent.type == "assignment_expression" and parent.child_by_field_name("right") == call:
         left = parent.child_by_field_name("left")
-        return _compact(left) if left is not None else ""
+        return compact_text(left) if left is not None else ""
     if parent.type == "init_declarator" and parent.child_by_field_name("value") == call:
-        name = _declared_name(parent.child_by_field_name("declarator"))[0]
+        name = declared_name(parent.child_by_field_name("declarator"))[0]
         return name or ""
     return ""
 
@@ -312,10 +293,6 @@ def _ends_group(statement) -> bool:
     return statement is not None and statement.type in _EXITS
 
 
-def _line(node) -> int:
-    return node.start_point[0] + 1
-
-
 def expression(node, depth: int = 0) -> tuple:
     """The expression tuple of a C expression (see `sitefacts`); nested deeper
     than _MAX_EXPRESSION_DEPTH, the rest is kept as text (never decided)."""
@@ -324,16 +301,16 @@ def expression(node, depth: int = 0) -> tuple:
     if node is None:
         return ("text", "")
     if depth > _MAX_EXPRESSION_DEPTH:
-        return ("text", _compact(node))
+        return ("text", compact_text(node))
     depth += 1
     kind = node.type
     if kind == "number_literal":
-        value = _number(_text(node))
-        return ("num", value) if value is not None else ("text", _compact(node))
+        value = _number(node_text(node))
+        return ("num", value) if value is not None else ("text", compact_text(node))
     if kind in ("true", "false", "null"):
         return ("num", 1 if kind == "true" else 0)
     if kind == "identifier":
-        name = _text(node)
+        name = node_text(node)
         if name == "NULL":
             return ("num", 0)
         return ("sym", name) if is_constant_name(name) else ("var", name)
@@ -345,7 +322,7 @@ def expression(node, depth: int = 0) -> tuple:
         if name is not None:
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             return (name, expression(left, depth), expression(right, depth))
-    return ("text", _compact(node))
+    return ("text", compact_text(node))
 
 
 def _number(text: str) -> int | None:

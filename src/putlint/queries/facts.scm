@@ -1,12 +1,14 @@
-; One combined query: the tree is walked once for every fact kind (see
-; shared/research/treesitter-kernel.md §4). parse.py reads it with captures()
-; and hands each capture name to its handler; captures used only by
-; predicates are ignored there but must stay enabled.
+; One combined query: the tree is walked once for every fact kind.
+; parse/__init__.py reads it with captures() and hands each capture name to its
+; handler; captures used only by predicates are ignored there but must stay
+; enabled.
 
 (function_definition) @function
 
 ; SYSCALL_DEFINEn(name, ...) { ... } comes out as a call statement followed by
 ; its body; inside an ERROR parent the sibling pattern needs its own variant.
+; The macro pattern is syscalls.macro of kernel/apis.yaml (a test checks that
+; the two agree).
 ((expression_statement
    (call_expression function: (identifier) @syscall.macro)) @syscall
  .
@@ -65,11 +67,5 @@
 (assignment_expression
   left: [(field_expression) (identifier)]
   right: [(identifier) (pointer_expression "&" argument: (identifier))]) @assign
-
-; static DECLARE_WORK(w, fn); parses as a macro type; the arguments are read
-; back from its text.
-(macro_type_specifier
-  name: (identifier) @declare.macro
-  (#match? @declare.macro "^DECLARE_[A-Z_]*WORK$")) @declare
 
 (field_declaration) @member

@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from typing import TextIO
 
-from ..scan import ScanRun
+from ..findings import ScanRun
 
 VERSION = 1
 
@@ -44,7 +44,7 @@ def _finding(finding) -> dict:
             "suppression",
             "message",
         )
-    }
+    } | {"cycle": {"kind": finding.cycle, "why": finding.cycle_why}}
 
 
 def render(run: ScanRun, out: TextIO) -> None:
@@ -88,16 +88,14 @@ def render_b4(run, out: TextIO) -> None:
         for new in result.new:
             if new.finding.suppressed:
                 f = new.finding
-                details.append(f"suppressed: {f.path}:{f.line}:{f.col}: [{f.rule}] ({f.suppression})")
+                details.append(f"suppressed: {f.location}: [{f.rule}] ({f.suppression})")
                 continue
             finding = new.finding
-            details.append(f"new: {finding.path}:{finding.line}:{finding.col}: {finding.message} [{finding.rule}]")
+            details.append(f"new: {finding.headline(severity=False)}")
             details.append("  reach: " + " -> ".join(hop.function for hop in finding.reach))
             details.append("  teardown: " + " -> ".join(hop.function for hop in finding.teardown))
             details.extend(f"  introduced by the added line {path}:{line}" for path, line in new.introduced_by)
-        details.extend(
-            f"fixed: {f.path}:{f.line}:{f.col}: {f.message} [{f.rule}]" for f in result.fixed
-        )
+        details.extend(f"fixed: {f.headline(severity=False)}" for f in result.fixed)
         results.append({"tool": "putlint", "status": status, "summary": summary, "url": "", "details": "\n".join(details)})
     json.dump(results, out, indent=2)
     out.write("\n")

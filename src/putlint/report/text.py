@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from .. import coverage
-from ..findings import Finding, Hop
-from ..scan import ScanRun
+from ..findings import Finding, Hop, ScanRun
 
 
 def _chain(label: str, hops: tuple[Hop, ...]) -> list[str]:
@@ -19,10 +18,7 @@ def _chain(label: str, hops: tuple[Hop, ...]) -> list[str]:
 
 
 def _finding(finding: Finding, out: TextIO, prefix: str = "") -> None:
-    out.write(
-        f"{prefix}{finding.path}:{finding.line}:{finding.col}: {finding.severity}: {finding.message}"
-        f" [{finding.rule}]\n"
-    )
+    out.write(f"{prefix}{finding.headline()}\n")
     out.write("\n".join(_chain("reach", finding.reach) + _chain("teardown", finding.teardown)))
     out.write("\n")
 
@@ -58,16 +54,13 @@ def render_check(run, out: TextIO) -> None:
         for new in result.new:
             finding = new.finding
             if finding.suppressed:
-                out.write(
-                    f"suppressed: {finding.path}:{finding.line}:{finding.col}: {finding.message}"
-                    f" [{finding.rule}] ({finding.suppression})\n"
-                )
+                out.write(f"suppressed: {finding.headline(severity=False)} ({finding.suppression})\n")
                 continue
             _finding(finding, out, "new: ")
             for path, line in new.introduced_by:
                 out.write(f"  introduced by the added line {path}:{line}\n")
         for fixed in result.fixed:
-            out.write(f"fixed: {fixed.path}:{fixed.line}:{fixed.col}: {fixed.message} [{fixed.rule}]\n")
+            out.write(f"fixed: {fixed.headline(severity=False)}\n")
         out.write("\n")
     suppressed = len(run.new) - len(run.blocking)
     out.write(

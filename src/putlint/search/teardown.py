@@ -1,0 +1,128 @@
+"""The teardown search: from a put function to a wait its context must never
+reach, breadth-first, preferring the subsystem that owns the object (a ceph
+`iput` evicts through `ceph_evict_inode`, not every `->evict_inode`).
+
+A masked-wait scope (`nofs_scope` of a context: `memalloc_nofs_save` ...
+`memalloc_nofs_restore`) hides the GFP waits of the calls inside it and below.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass
+
+from ..findings import Hop
+from ..graph import Edge
+from ..ruleset import Context, RuleSet
+from ..waits import Wait
+from .edges import EdgeView
+from .pinned import PinnedWork
+from .reach import via_text
+from .stats import ContextStats
+
+WAIT_PREFIX = "wait: "
+
+_NEVER_ENDS = 1 << 30
+
+
+@dataclass(frozen=True, slots=True)
+class TeardownResult:
+    """What a put's teardown reaches: the shortest chain to a wait (None when
+    none is reached), the wait, why pinned work did not rule it out (when its
+    wait has a `pinned` model), and the pinned waits that were passed over."""
+
+    hops: tuple[Hop, ...] | None
+    wait: Wait | None = None
+    unpinned: str = ""
+    pinned: tuple[str, ...] = ()  # "wait: why the work it waits for is pinned"
+
+
+class Teardown:
+    """Shortest teardown chains, cached per (put, owning subsystem, context)."""
+
+    def __init__(self, edges: EdgeView, rules: RuleSet, pinned: PinnedWork):
+        self.edges = edges
+        self.pinned_work = pinned
+        self.limit = rules.limits.teardown_depth
+        self._results: dict[tuple[str, str, str], TeardownResult] = {}
+
+    def chain(self, put: str, affinity: str, context: Context, origin_file: int, stats: ContextStats) -> TeardownResult:
+        """The teardown of `put` (as resolved from `origin_file`) for objects of `affinity` in `context`."""
+        key = (put, affinity, context.id)
+        if key not in self._results:
+            self._results[key] = self._search(put, affinity, context, origin_file, stats)
+        return self._results[key]
+
+    def _search(self, put, affinity, context: Context, origin_file, stats) -> TeardownResult:
+        edges = self.edges
+        program = edges.program
+        wait_functions = {w.function: w for w in context.waits if w.function}
+        gfp_waits = [(re.compile(w.gfp), w) for w in context.waits if w.gfp]
+        cuts = {(c.caller, c.callee) for c in context.teardown_cuts if c.subsystem in ("", affinity)}
+        # A state is (function, inside a masked-wait scope).
+        parent: dict[tuple[int, bool], tuple[tuple[int, bool], Edge] | None] = {}
+        queue: deque[tuple[tuple[int, bool], int]] = deque()
+        passed_over: dict[str, str] = {}
+        for start in sorted(program.resolve_name(put, origin_file)):
+            parent[(start, False)] = None
+            queue.append(((start, False), 0))
+        while queue:
+            state, depth = queue.popleft()
+            function, masked = state
+            calls = edges.of(function, affinity, stats)
+            scopes = _masked_scopes(calls, context)
+            caller_name = program.func_name[function]
+            for edge in calls:
+                inside = masked or any(start < edge.line < end for start, end in scopes)
+                target_name = edges.target_name(edge)
+                if cuts and ((caller_name, edge.callee) in cuts or (caller_name, target_name) in cuts):
+                    continue
+                wait = wait_functions.get(edge.callee) or wait_functions.get(target_name)
+                if wait is None and not inside and edge.gfp:
+                    wait = next((w for pattern, w in gfp_waits if pattern.search(edge.gfp)), None)
+                if wait is not None and wait.pinned is not None:
+                    verdict = self.pinned_work.verdict(wait.pinned, affinity)
+                    if verdict.holds:
+                        passed_over[edge.callee] = verdict.why
+                        continue  # the work it waits for cannot be pending at a final put
+                    return TeardownResult(self._rebuild(parent, state, edge, wait, put), wait, verdict.why, _listed(passed_over))
+                if wait is not None:
+                    return TeardownResult(self._rebuild(parent, state, edge, wait, put), wait, "", _listed(passed_over))
+                if edge.target < 0 or edge.callee in edges.opaque or target_name in edges.opaque:
+                    continue
+                next_state = (edge.target, inside)
+                if next_state in parent or depth + 1 > self.limit:
+                    continue
+                parent[next_state] = (state, edge)
+                queue.append((next_state, depth + 1))
+        return TeardownResult(None, pinned=_listed(passed_over))
+
+    def _rebuild(self, parent, state, edge: Edge, wait: Wait, put: str) -> tuple[Hop, ...]:
+        program = self.edges.program
+        wait_name = edge.callee if wait.function else f"{edge.callee}({edge.gfp})"
+        hops = [Hop(wait_name, program.path_of(state[0]), edge.line, WAIT_PREFIX + wait.why)]
+        current = state
+        while (link := parent[current]) is not None:
+            previous, step = link
+            hops.append(Hop(program.func_name[current[0]], program.path_of(previous[0]), step.line, via_text(step)))
+            current = previous
+        function = current[0]
+        hops.append(Hop(put, program.path_of(function), program.func_line[function], "put"))
+        return tuple(reversed(hops))
+
+
+def _listed(passed_over: dict[str, str]) -> tuple[str, ...]:
+    return tuple(f"{wait}: {why}" for wait, why in sorted(passed_over.items()))
+
+
+def _masked_scopes(calls: list[Edge], context: Context) -> list[tuple[int, int]]:
+    """(enter line, leave line) of each masked-wait scope in one function's calls."""
+    scope = context.nofs_scope
+    if not scope.enter:
+        return []
+    enters = [e.line for e in calls if e.callee in scope.enter]
+    if not enters:
+        return []
+    leaves = [e.line for e in calls if e.callee in scope.leave]
+    return [(start, min((line for line in leaves if line > start), default=_NEVER_ENDS)) for start in enters]
