@@ -28,9 +28,11 @@ def test_mbox_series_reports_new_and_fixed_per_patch(cache):
     assert result.exit_code == 1, result.output
     data = json.loads(result.stdout)
     assert data["patches"] == [
-        {"subject": "[PATCH 1/2] wbfs: drop the inode at once when the work is already queued", "applied": True},
-        {"subject": "[PATCH 2/2] wbfs: defer the iput in wbfs_drop", "applied": True},
+        {"subject": "[PATCH 1/2] wbfs: drop the inode at once when the work is already queued", "applied": True,
+         "notes": [], "unanalysed": []},
+        {"subject": "[PATCH 2/2] wbfs: defer the iput in wbfs_drop", "applied": True, "notes": [], "unanalysed": []},
     ]
+    assert data["unanalysed"] == []
     (new,) = data["new"]
     assert (new["path"], new["line"], new["rule"], new["function"]) == (
         "fs/wbfs/inode.c", 22, "final-put-in-writeback", "wbfs_drop_later")

@@ -241,7 +241,11 @@ def test_every_row_has_the_fields_of_its_dataclass():
         b"static void cb(void) {}\n"
         b"static const struct ops o = { .run = cb };\n"
         b"void f(struct s *p) { kref_put(x, cb); p->o->run(); kmalloc(1, GFP_KERNEL); p->h = cb; int = ; }\n"
+        # a braceless macro loop swallows the function after it: a lost function
+        b"static int r(void)\n{\n\tint i, t = 0;\n\n\tfor_each_online_cpu(i)\n\t\tt += per_cpu(a, i).nr;\n"
+        b"\treturn t;\n}\n\nstatic void swallowed(int x)\n{\n\th(x);\n}\n"
     )
+    assert rows[-1] == (("swallowed", 15, 17),)
     assert len(rows) == len(FACT_KINDS)
     for (name, kind), kind_rows in zip(FACT_KINDS, rows):
         assert kind_rows, f"the snippet has no {name}"

@@ -17,11 +17,9 @@ from putlint.ruleset import load_rules
 from putlint.scan import scan
 from putlint.tree import open_tree
 
-TREE = os.environ.get("PUTLINT_KERNEL_TREE")
-pytestmark = [
-    pytest.mark.kernel,
-    pytest.mark.skipif(not TREE, reason="PUTLINT_KERNEL_TREE is not set (the test command sets it)"),
-]
+from kernels import tree_marks
+
+TREE, pytestmark = tree_marks("PUTLINT_KERNEL_TREE")
 GRAPH = ("fs", "mm", "net/ceph", "include", "kernel", "block", "lib")
 CACHE = Path(os.environ.get("PUTLINT_TEST_CACHE", Path.home() / ".cache" / "putlint" / "test-index"))
 REPOSITORY = Path(__file__).parent.parent

@@ -14,11 +14,9 @@ from putlint.ruleset import load_rules
 from putlint.scan import scan
 from putlint.tree import open_tree
 
-TREE = os.environ.get("PUTLINT_KERNEL_TREE")
-pytestmark = [
-    pytest.mark.kernel,
-    pytest.mark.skipif(not TREE, reason="PUTLINT_KERNEL_TREE is not set (the test command sets it)"),
-]
+from kernels import tree_marks
+
+TREE, pytestmark = tree_marks("PUTLINT_KERNEL_TREE")
 GRAPH = ("fs", "mm", "net/ceph", "include", "kernel", "block", "lib")
 CACHE = Path(os.environ.get("PUTLINT_TEST_CACHE", Path.home() / ".cache" / "putlint" / "test-index"))
 
@@ -51,13 +49,17 @@ def chain(hops):
     return [(hop.function, hop.path, hop.line, hop.via) for hop in hops]
 
 
-def one(findings, rule, path, line):
-    (found,) = [f for f in findings if (f.rule, f.path, f.line) == (rule, path, line)]
+def one(findings, rule, path, function, line, put="iput"):
+    """The finding of `rule` at the `put` in `function`, found by name (`line`
+    tells two such puts in one function apart), then its line checked."""
+    (found,) = [f for f in findings if (f.rule, f.path, f.function, f.put) == (rule, path, function, put)
+                and (f.line == line or sum(g.function == function and g.rule == rule for g in findings) == 1)]
+    assert found.line == line, (function, found.line)
     return found
 
 
 def test_writeback_iput_in_ceph_put_wrbuffer_cap_refs(findings):
-    finding = one(findings, "final-put-in-writeback", "fs/ceph/caps.c", 3483)
+    finding = one(findings, "final-put-in-writeback", "fs/ceph/caps.c", "ceph_put_wrbuffer_cap_refs", 3483)
     assert (finding.put, finding.function, finding.col) == ("iput", "ceph_put_wrbuffer_cap_refs", 3)
     # The production stack of the seed thread: wb_workfn ... writeback_sb_inodes (no inode reference).
     assert chain(finding.reach) == [
@@ -94,7 +96,7 @@ def test_on_6_12_every_osd_read_pins_its_inode_so_the_netfs_wait_is_no_cycle(run
 
 
 def test_unpinned_the_messenger_chain_runs_dispatch_to_iput_into_ceph_evict_inode(unpinned):
-    finding = one(unpinned, "final-put-in-ceph-messenger", "fs/ceph/caps.c", 3483)
+    finding = one(unpinned, "final-put-in-ceph-messenger", "fs/ceph/caps.c", "ceph_put_wrbuffer_cap_refs", 3483)
     names = [hop.function for hop in finding.reach]
     assert names[0] == "ceph_con_workfn" and names[-3:] == ["writepages_finish", "ceph_put_wrbuffer_cap_refs", "iput"]
     vias = {hop.function: hop.via for hop in finding.reach}
@@ -112,14 +114,14 @@ def test_unpinned_the_messenger_chain_runs_dispatch_to_iput_into_ceph_evict_inod
     ]
     # On an OSD connection's worker, which completes the reads: a self-deadlock.
     assert (finding.severity, finding.cycle) == ("error", "self-deadlock")
-    handle_caps = one(unpinned, "final-put-in-ceph-messenger", "fs/ceph/caps.c", 4640)
+    handle_caps = one(unpinned, "final-put-in-ceph-messenger", "fs/ceph/caps.c", "ceph_handle_caps", 4640)
     assert [hop.function for hop in handle_caps.reach][-3:] == ["mds_dispatch", "ceph_handle_caps", "iput"]
     # On an MDS connection's worker: it stalls until an OSD worker completes the reads.
     assert (handle_caps.severity, handle_caps.cycle) == ("warning", "stall")
 
 
 def test_reclaim_shrinker_kills_a_dentry_and_evicts_through_the_journal(findings):
-    finding = one(findings, "final-put-in-reclaim", "fs/dcache.c", 424)
+    finding = one(findings, "final-put-in-reclaim", "fs/dcache.c", "dentry_unlink_inode", 424)
     names = [hop.function for hop in finding.reach]
     assert names[-7:] == [
         "super_cache_scan", "prune_dcache_sb", "shrink_dentry_list", "shrink_kill", "__dentry_kill",
@@ -147,14 +149,14 @@ def test_deferred_puts_stay_quiet(findings):
     assert [f for f in findings if "xfs_fs_destroy_inode" in {hop.function for hop in f.teardown}] == []
     # ceph_put_cap_refs_async only defers the caps check: its iput is reached, and only
     # the directory rule, traced up the chain to ceph_inode(req->r_parent), keeps it quiet.
-    assert not any(f.path == "fs/ceph/caps.c" and f.line == 3383 for f in findings)
+    assert not any((f.path, f.function) == ("fs/ceph/caps.c", "__ceph_put_cap_refs") for f in findings)
     rules = load_rules()
     messenger = replace(rules.contexts["ceph-messenger"], distinct_objects=())
     without = replace(rules, contexts={**rules.contexts, "ceph-messenger": messenger}).select(
         ("final-put-in-ceph-messenger",), ()
     )
     run = scan(open_tree(TREE), without_pinned_netfs_reads(without), CACHE, ("fs/ceph",), graph_scopes=GRAPH, jobs=2)
-    found = one(run.findings, "final-put-in-ceph-messenger", "fs/ceph/caps.c", 3383)
+    found = one(run.findings, "final-put-in-ceph-messenger", "fs/ceph/caps.c", "__ceph_put_cap_refs", 3383)
     assert [hop.function for hop in found.reach][-4:] == [
         "ceph_mdsc_release_dir_caps_async", "ceph_put_cap_refs_async", "__ceph_put_cap_refs", "iput"]
 
@@ -193,14 +195,14 @@ def test_what_the_put_drops_and_constants_down_the_chain(unpinned):
     assert reported <= sites
 
 
-TREE_61 = os.environ.get("PUTLINT_KERNEL_TREE_61")
+TREE_61, MARKS_61 = tree_marks("PUTLINT_KERNEL_TREE_61")
 
 
-@pytest.mark.skipif(not TREE_61, reason="PUTLINT_KERNEL_TREE_61 is not set (the test command sets it)")
-def test_the_writeback_deadlock_is_in_6_1_too_and_the_netfs_wait_is_not():
-    run = scan(open_tree(TREE_61), load_rules(), CACHE, graph_scopes=GRAPH, jobs=2)
+@pytest.mark.parametrize("tree_61", [pytest.param(TREE_61, marks=MARKS_61)])
+def test_the_writeback_deadlock_is_in_6_1_too_and_the_netfs_wait_is_not(tree_61):
+    run = scan(open_tree(tree_61), load_rules(), CACHE, graph_scopes=GRAPH, jobs=2)
     findings = [f for f in run.findings if not f.suppressed]
-    finding = one(findings, "final-put-in-writeback", "fs/ceph/caps.c", 3295)
+    finding = one(findings, "final-put-in-writeback", "fs/ceph/caps.c", "ceph_put_wrbuffer_cap_refs", 3295)
     assert finding.function == "ceph_put_wrbuffer_cap_refs"
     names = [hop.function for hop in finding.reach]
     assert names[-3:] == ["ceph_invalidate_folio", "ceph_put_wrbuffer_cap_refs", "iput"]

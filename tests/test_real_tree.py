@@ -11,11 +11,9 @@ from putlint import store
 from putlint.index import update_index
 from putlint.tree import open_tree
 
-TREE = os.environ.get("PUTLINT_KERNEL_TREE")
-pytestmark = [
-    pytest.mark.kernel,
-    pytest.mark.skipif(not TREE, reason="PUTLINT_KERNEL_TREE is not set (the test command sets it)"),
-]
+from kernels import tree_marks
+
+TREE, pytestmark = tree_marks("PUTLINT_KERNEL_TREE")
 
 SCOPES = (
     "fs/ceph",
@@ -25,7 +23,7 @@ SCOPES = (
     "mm/page-writeback.c",
 )
 
-# name -> (file, first line) in 6.12.117
+# name -> (file, first line) in 6.12.117: found by name, then the line checked
 TARGETS = {
     "ceph_writepages_start": ("fs/ceph/addr.c", 1636),
     "ceph_put_wrbuffer_cap_refs": ("fs/ceph/caps.c", 3403),

@@ -13,21 +13,15 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import fingerprints, parse, store
+from . import coverage, fingerprints, parse, store
 from .facts import COLUMNS, KINDS
 from .findings import Finding
 from .graph import Program
-from .graphcache import (
-    Saved,
-    open_program,
-    read_ahead,
-    saved_findings,
-    saved_program,
-    update_index_while,
-)
-from .index import IndexRun
-from .patches import Patch, added_lines, apply_series, touched_paths
+from .index import IndexRun, parse_timeout, update_index_while
+from .patches import Patch, added_lines, apply_series, removed_lines, touched_paths
+from .processes import unordered_map
 from .ruleset import RuleSet
+from .saved import Saved, open_program, read_ahead, saved_findings, saved_program
 from .search import ContextResult, search_contexts
 from .suppress import AllowEntry, mark_suppressed
 from .search.sources import tree_reader
@@ -45,6 +39,8 @@ class PatchResult:
     patch: Patch
     new_keys: tuple[tuple[tuple[str, int], NewFinding], ...]  # (fingerprint, ordinal) -> finding
     fixed: tuple[Finding, ...]
+    unanalysed: tuple[coverage.Unanalysed, ...] = ()  # touched lines that could not be checked
+    notes: tuple[str, ...] = ()  # how it was applied (hunks at an offset)
 
     @property
     def new(self) -> tuple[NewFinding, ...]:
@@ -66,6 +62,7 @@ class CheckRun:
     after: tuple[Finding, ...] = ()
     stats: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    unanalysed: tuple[coverage.Unanalysed, ...] = ()  # the patches' and the searches' limits
 
     @property
     def blocking(self) -> tuple[NewFinding, ...]:
@@ -169,12 +166,35 @@ class _Overlay:
         return self.state
 
 
-def _reparse(texts: dict[str, str | None], graph_scopes: tuple[str, ...]) -> dict[str, tuple | None]:
-    return {
-        path: None if text is None else parse.extract_rows(text.encode("utf-8", errors="surrogateescape"))
-        for path, text in texts.items()
-        if path.endswith(SOURCE_SUFFIXES) and in_scope(path, graph_scopes)
-    }
+def _extract_text(item: tuple[str, bytes]) -> tuple[str, tuple | None, str]:
+    path, data = item
+    return path, parse.extract_rows(data), ""
+
+
+def _not_parsed(item: tuple[str, bytes], why: str) -> tuple[str, None, str]:
+    kind, _, detail = why.partition(":")
+    if kind == "timeout":
+        return item[0], None, f"timeout: parsing the patched text took over {detail} s (PUTLINT_PARSE_TIMEOUT)"
+    return item[0], None, f"crashed: the parser died on the patched text (exit code {detail})"
+
+
+def _reparse(texts: dict[str, str | None], graph_scopes: tuple[str, ...]) -> tuple[dict, dict[str, str]]:
+    """Fact rows of the patched texts (None: deleted), and path -> why for those
+    that could not be parsed in time (their old facts stay)."""
+    wanted = {p: t for p, t in texts.items() if p.endswith(SOURCE_SUFFIXES) and in_scope(p, graph_scopes)}
+    changes: dict[str, tuple | None] = {path: None for path, text in wanted.items() if text is None}
+    items = [(p, t.encode("utf-8", errors="surrogateescape")) for p, t in wanted.items() if t is not None]
+    if hasattr(os, "fork"):
+        parsed = unordered_map(_extract_text, items, 1, None, parse_timeout(), _not_parsed)
+    else:
+        parsed = map(_extract_text, items)
+    failed = {}
+    for path, rows, why in parsed:
+        if rows is None:
+            failed[path] = why
+        else:
+            changes[path] = rows
+    return changes, failed
 
 
 def _search(program, index, rules, jobs, sources, contexts=None, previous: _State | None = None) -> _State:
@@ -203,6 +223,14 @@ def _base_state(program, index, index_run: IndexRun, rules: RuleSet, jobs: int, 
     return state
 
 
+def check_series(root: Path, rules: RuleSet, cache_dir: Path, patches: list[Patch], *args, **options) -> CheckRun:
+    """`_check_series`; an index found damaged halfway is rebuilt, and the check run again."""
+    run, warning = store.once_more_if_damaged(
+        store.index_path(cache_dir, root), lambda: _check_series(root, rules, cache_dir, patches, *args, **options)
+    )
+    return replace(run, warnings=(warning, *run.warnings)) if warning else run
+
+
 def _read_saved_state(index_file: Path, graph_scopes: tuple[str, ...], rules: RuleSet, touched: set[str]):
     """The saved program and findings, while another process checks that the
     index is up to date; with the bodies read ahead of the files that the saved
@@ -222,7 +250,7 @@ def _read_saved_state(index_file: Path, graph_scopes: tuple[str, ...], rules: Ru
     return program_saved, findings_saved, read_ahead(program_saved, index_file, rules.limits, sorted(read))
 
 
-def check_series(
+def _check_series(
     root: Path,
     rules: RuleSet,
     cache_dir: Path,
@@ -248,30 +276,20 @@ def check_series(
     with store.Index(index_run.index_file, root) as index:
         program = open_program(index, index_run, rules.limits, warnings, program_saved, ready)
         texts: dict[str, str | None] = dict(base or {})
+        problems = {u.path: u.reason for u in coverage.of_files(index_run.problems)}
         state = _base_state(program, index, index_run, rules, jobs, findings_saved, warnings, tree_reader(root))
         # Put arguments and suppressions are read from the text as the series has made it so far.
         patched = tree_reader(root, texts)
         overlay = _Overlay(program, index, rules, state, jobs, patched)
-        before = _keyed(overlay.change(_reparse(texts, graph_scopes)))
+        changes, failed = _reparse(texts, graph_scopes)
+        problems.update(failed)
+        before = _keyed(overlay.change(changes))
         previous = before
         results = []
         for patch in patches:
-            earlier = dict(texts)
-            apply_series(root, [patch], texts)
-            # Only what this patch touched is parsed again.
-            changed = {p: t for p, t in texts.items() if p not in earlier or earlier[p] != t}
-            current = _keyed(overlay.change(_reparse(changed, graph_scopes)))
-            added = added_lines(patch)
-            introduced = sorted(current.keys() - previous.keys(), key=lambda k: current[k].sort_key())
-            marked = mark_suppressed((current[key] for key in introduced), patched, allowlist)
-            new_keys = tuple(
-                (key, NewFinding(finding, _introduced_by(finding, added))) for key, finding in zip(introduced, marked)
-            )
-            fixed = tuple(
-                previous[key] for key in sorted(previous.keys() - current.keys(), key=lambda k: previous[k].sort_key())
-            )
-            results.append(PatchResult(patch, new_keys, fixed))
-            previous = current
+            result, previous = _check_patch(patch, root, texts, overlay, previous, graph_scopes, problems, allowlist)
+            results.append(result)
+        limits = coverage.of_searches(overlay.state, rules.limits)
     # Series-level new findings as the patch that introduced them reported them, so the
     # line numbers agree with `introduced_by` (both in that patch's coordinates).
     remaining = previous.keys() - before.keys()
@@ -291,4 +309,27 @@ def check_series(
             "seconds": round(time.monotonic() - started, 2),
         },
         tuple(warnings),
+        (*dict.fromkeys(u for r in results for u in r.unanalysed), *limits),
     )
+
+
+def _check_patch(patch, root, texts, overlay: _Overlay, previous, graph_scopes, problems, allowlist):
+    """Apply one patch to `texts` and search what it changed: (its result, the findings after it)."""
+    earlier = dict(texts)
+    removed = removed_lines(patch)
+    rows_before = {path: overlay.previous(path) for path in removed}
+    notes: list[str] = []
+    apply_series(root, [patch], texts, notes)
+    # Only what this patch touched is parsed again.
+    changes, failed = _reparse({p: t for p, t in texts.items() if p not in earlier or earlier[p] != t}, graph_scopes)
+    problems.update(failed)
+    current = _keyed(overlay.change(changes))
+    added = added_lines(patch)
+    introduced = sorted(current.keys() - previous.keys(), key=lambda k: current[k].sort_key())
+    marked = mark_suppressed((current[key] for key in introduced), overlay.sources, allowlist)
+    new_keys = tuple(
+        (key, NewFinding(finding, _introduced_by(finding, added))) for key, finding in zip(introduced, marked)
+    )
+    fixed = tuple(previous[key] for key in sorted(previous.keys() - current.keys(), key=lambda k: previous[k].sort_key()))
+    unchecked = coverage.of_touched(added, removed, rows_before.get, overlay.previous, problems)
+    return PatchResult(patch, new_keys, fixed, tuple(unchecked), tuple(notes)), current

@@ -5,6 +5,7 @@ error (see errors.py)."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 from contextlib import contextmanager
@@ -12,12 +13,13 @@ from pathlib import Path
 
 import click
 
-from . import __version__, options, store
+from . import __version__, cache, options, store
 from .errors import (
     EXIT_CLEAN,
     EXIT_FINDINGS,
     EXIT_INPUT_ERROR,
     EXIT_INTERNAL_ERROR,
+    EXIT_INTERRUPTED,
     InputError,
 )
 from .config import load_config
@@ -28,7 +30,10 @@ from .ruleset import describe, load_rules
 from .scan import scan as run_scan
 from .tree import open_tree, relative_scopes
 
-EXIT_CODES_HELP = "Exit codes: 0 clean, 1 findings, 2 usage or input error, 123 internal error."
+EXIT_CODES_HELP = (
+    "Exit codes: 0 clean, 1 findings, 2 usage or input error (or, with --strict, something could not be"
+    " analysed), 123 internal error, 130 interrupted (SIGINT)."
+)
 
 
 @click.group(epilog=EXIT_CODES_HELP)
@@ -68,9 +73,10 @@ def index(tree, paths, jobs, cache_dir, exclude, parse_all) -> None:
 @options.graph_scope
 @options.config
 @options.no_config
+@options.strict
 def scan(
     tree, paths, jobs, cache_dir, exclude, output_format, output, source_url, rules_dirs, select, ignore, exit_zero,
-    graph_scope, config, no_config,
+    graph_scope, config, no_config, strict,
 ) -> None:
     """Report final puts that a context reaches while their teardown waits on it.
 
@@ -105,6 +111,7 @@ def scan(
             )
         _print_problems(run.warnings, run.diagnostics)
         emit(writer(output_format, context), run, output)
+    _exit_if_strict(strict, run.unanalysed)
     active = sum(1 for finding in run.findings if not finding.suppressed)
     sys.exit(EXIT_FINDINGS if active and not exit_zero else EXIT_CLEAN)
 
@@ -121,8 +128,9 @@ def scan(
 @options.jobs
 @options.config
 @options.no_config
+@options.strict
 def check_patch(
-    files, tree, output_format, output, source_url, cache_dir, graph_scope, rules_dirs, jobs, config, no_config
+    files, tree, output_format, output, source_url, cache_dir, graph_scope, rules_dirs, jobs, config, no_config, strict
 ) -> None:
     """Report what a patch series introduces and what it fixes.
 
@@ -159,6 +167,7 @@ def check_patch(
         for warning in run.warnings:
             click.echo(warning, err=True)
         emit(writer(output_format, context, check=True), run, output)
+    _exit_if_strict(strict, run.unanalysed)
     sys.exit(EXIT_FINDINGS if run.blocking else EXIT_CLEAN)
 
 
@@ -168,7 +177,8 @@ def check_patch(
 @options.rules
 @options.config
 @options.no_config
-def hook(cache_dir, graph_scope, rules_dirs, config, no_config) -> None:
+@options.strict
+def hook(cache_dir, graph_scope, rules_dirs, config, no_config, strict) -> None:
     """Pre-commit check: findings the staged change introduces against HEAD.
 
     Run inside a kernel git repository. Exit 1 if the staged change introduces
@@ -197,6 +207,7 @@ def hook(cache_dir, graph_scope, rules_dirs, config, no_config) -> None:
     for warning in run.warnings:
         click.echo(warning, err=True)
     render_new(run, sys.stdout)
+    _exit_if_strict(strict, run.unanalysed)
     sys.exit(EXIT_FINDINGS if run.blocking else EXIT_CLEAN)
 
 
@@ -328,8 +339,25 @@ def _print_index_summary(run: IndexRun) -> None:
     click.echo("\n".join(lines))
 
 
+def _exit_if_strict(strict: bool, unanalysed) -> None:
+    if strict and unanalysed:
+        click.echo(f"putlint: --strict: {len(unanalysed)} thing(s) could not be analysed (listed in the report)", err=True)
+        sys.exit(EXIT_INPUT_ERROR)
+
+
+def _interrupted() -> int:
+    """Ctrl-C: no traceback; the caches are valid (every write is a transaction
+    or an atomic rename), and helpers die with this process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while leaving
+    click.echo("putlint: interrupted", err=True)
+    return EXIT_INTERRUPTED
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: map every failure to its documented exit code."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")  # a path that is not UTF-8 prints escaped
     try:
         code = cli.main(args=argv, prog_name="putlint", standalone_mode=False)
     except click.exceptions.Exit as done:
@@ -337,9 +365,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as error:
         error.show()
         code = EXIT_INPUT_ERROR
-    except click.exceptions.Abort:
-        click.echo("putlint: aborted", err=True)
-        code = EXIT_INPUT_ERROR
+    except click.exceptions.Abort as abort:
+        if isinstance(abort.__cause__, KeyboardInterrupt):
+            code = _interrupted()
+        else:
+            click.echo("putlint: aborted", err=True)
+            code = EXIT_INPUT_ERROR
     except InputError as error:
         click.echo(f"putlint: error: {error}", err=True)
         code = EXIT_INPUT_ERROR
@@ -347,8 +378,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"putlint: error: the index {error}; remove it or run again to rebuild", err=True)
         code = EXIT_INPUT_ERROR
     except KeyboardInterrupt:
-        click.echo("putlint: interrupted", err=True)
-        code = EXIT_INPUT_ERROR
+        code = _interrupted()
     except SystemExit as done:
         code = done.code if isinstance(done.code, int) else EXIT_INPUT_ERROR
     except Exception as error:  # noqa: BLE001 - the one place that must catch everything
@@ -359,6 +389,8 @@ def main(argv: list[str] | None = None) -> None:
             err=True,
         )
         code = EXIT_INTERNAL_ERROR
+    finally:
+        cache.remove_private_copies()
     sys.exit(code if isinstance(code, int) else EXIT_CLEAN)
 
 

@@ -4,6 +4,7 @@ EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_INPUT_ERROR = 2
 EXIT_INTERNAL_ERROR = 123
+EXIT_INTERRUPTED = 130  # SIGINT (Ctrl-C), as a shell reports it
 
 
 class InputError(Exception):

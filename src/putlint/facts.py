@@ -125,6 +125,18 @@ class Diagnostic:
     message: str
 
 
+@dataclass(frozen=True, slots=True)
+class LostFunction:
+    """What looks like a function definition (a `{` in column 0 after a line
+    ending in `)`) that the parse did not give as one: a parse error swallowed
+    it, or a macro hides it. Its calls are not in the index; lines are its
+    opening brace and the next `}` in column 0."""
+
+    name: str
+    line: int
+    end_line: int
+
+
 FACT_KINDS = (
     ("functions", Function),
     ("calls", Call),
@@ -133,6 +145,7 @@ FACT_KINDS = (
     ("ops_assigns", OpsAssign),
     ("members", Member),
     ("diagnostics", Diagnostic),
+    ("lost", LostFunction),
 )
 # Where each kind's rows sit in a file's record: `rows[KINDS["calls"]]`.
 KINDS = {name: index for index, (name, _) in enumerate(FACT_KINDS)}
@@ -163,6 +176,7 @@ class FileFacts:
     ops_assigns: tuple[OpsAssign, ...] = ()
     members: tuple[Member, ...] = ()
     diagnostics: tuple[Diagnostic, ...] = ()
+    lost: tuple[LostFunction, ...] = ()
 
     def encode(self) -> tuple:
         """Plain nested tuples of str/int/bool, in `FACT_KINDS` order."""

@@ -89,3 +89,4 @@ class ScanRun:
     diagnostics: tuple[tuple[str, str, str], ...]  # (path, status, message) of files the index could not use
     stats: dict
     warnings: tuple[str, ...] = ()
+    unanalysed: tuple = ()  # coverage.Unanalysed: what could not be analysed (and could hide a finding)

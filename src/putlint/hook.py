@@ -6,10 +6,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from unidiff import PatchSet
-
 from .errors import InputError
-from .patches import Patch, read_patches, tree_path
+from .patches import Patch, patch_set_of, read_patches, tree_path
 
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess:
@@ -35,7 +33,7 @@ def staged_change(repo: Path) -> tuple[list[Patch], dict[str, str | None]]:
         return [], {}
     patches = read_patches(done.stdout, "staged changes")
     base: dict[str, str | None] = {}
-    for patched in PatchSet(patches[0].diff):
+    for patched in patch_set_of(patches[0]):
         if patched.is_added_file:
             base[tree_path(patched.target_file)] = None  # not in HEAD, whatever the working tree holds
             continue

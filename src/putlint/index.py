@@ -1,5 +1,9 @@
 """Bring the on-disk index of a tree up to date: only new or changed files are
-parsed, in a process pool, largest first; results are written in batches."""
+parsed, in a process pool, largest first; results are written in batches.
+
+Checking that the tree is unchanged (a stat of every file) takes about a
+second on the whole tree; `update_index_while` does it in a forked process
+while the caller reads its saved state."""
 
 from __future__ import annotations
 
@@ -7,16 +11,33 @@ import gc
 import hashlib
 import multiprocessing
 import os
+import re
 import time
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import parse, store
-from .tree import OK, SKIPPED, UNREADABLE, SourceFile, discover, in_scope, read_source
+from . import faults, parse, store
+from .errors import InputError
+from .processes import die_with_parent, unordered_map
+from .tree import CRASHED, OK, SKIPPED, TIMEOUT, UNREADABLE, SourceFile, discover, in_scope, read_source
 
 _PREPROCESSOR_ONLY = "preprocessor lines and comments only"
 _BATCH_ROWS = 2000
+_DEFAULT_PARSE_TIMEOUT = 30.0
+_TIMEOUT_LIMIT = re.compile(r"over ([\d.]+) s")
+
+
+def parse_timeout() -> float:
+    """Seconds one file may take to parse and extract (PUTLINT_PARSE_TIMEOUT)."""
+    try:
+        value = float(os.environ.get("PUTLINT_PARSE_TIMEOUT") or _DEFAULT_PARSE_TIMEOUT)
+    except ValueError:
+        raise InputError("PUTLINT_PARSE_TIMEOUT must be a number of seconds") from None
+    if value <= 0:
+        raise InputError("PUTLINT_PARSE_TIMEOUT must be a number of seconds") from None
+    return value
 
 
 @dataclass(frozen=True)
@@ -49,6 +70,7 @@ class _Job:
 
 def _extract(job: _Job) -> tuple:
     """Worker: (record, counts, blob); blob None means "content unchanged"."""
+    faults.point("extract", job.file.path)
     read = read_source(job.root, job.file.path, job.skip_preprocessor_only)
     record = store.FileRecord(job.file.path, job.file.size, job.file.mtime_ns, read.sha1, read.status, read.message)
     if read.sha1 and read.sha1 == job.cached_sha1:
@@ -65,6 +87,17 @@ def _worker_init() -> None:
     gc.disable()
 
 
+def _failed(job: _Job, why: str) -> tuple:
+    """The result of a file whose parse ran over the time limit or killed its worker."""
+    kind, _, detail = why.partition(":")
+    if kind == "timeout":
+        status, message = TIMEOUT, f"parsing took over {detail} s (PUTLINT_PARSE_TIMEOUT); not analysed"
+    else:
+        status, message = CRASHED, f"the parser died on this file (exit code {detail}); not analysed"
+    file = job.file
+    return store.FileRecord(file.path, file.size, file.mtime_ns, "", status, message), {}, None
+
+
 def update_index(
     root: Path,
     cache_dir: Path,
@@ -77,8 +110,17 @@ def update_index(
     """Index every .c/.h file under `scopes` of `root`; reuse what is unchanged."""
     started = time.monotonic()
     files = discover(root, scopes, excludes)
-    with store.Index(store.index_path(cache_dir, root), root) as index:
-        known = index.records()
+    # A name that is not UTF-8 cannot be a key of the index: reported, not indexed.
+    unnamed = [f for f in files if not _utf8(f.path)]
+    if unnamed:
+        files = [f for f in files if _utf8(f.path)]
+    index_file = store.index_path(cache_dir, root)
+    with store.IndexLock(index_file), store.Index(index_file, root, rebuild=True) as index:
+        try:
+            known = index.records()
+        except store.CorruptIndex as why:
+            index.rebuild(str(why))
+            known = {}
         found = {f.path for f in files}
         gone = [path for path in known if path not in found and in_scope(path, scopes)]
         if gone:
@@ -101,6 +143,11 @@ def update_index(
             skipped_bytes += record.size
         if record.message and record.message != _PREPROCESSOR_ONLY:
             problems.append((path, record.status, record.message))
+    problems.extend(
+        (f.path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace"), UNREADABLE,
+         "file name is not valid UTF-8; not analysed")
+        for f in unnamed
+    )
     return IndexRun(
         tree=root,
         index_file=index.path,
@@ -119,11 +166,22 @@ def update_index(
     )
 
 
+def _utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _needs_extraction(record: store.FileRecord | None, file: SourceFile, skip_preprocessor_only: bool) -> bool:
     if record is None or record.size != file.size or record.mtime_ns != file.mtime_ns:
         return True
     if record.status == UNREADABLE:
         return True  # permissions may have been fixed
+    if record.status == TIMEOUT:
+        limit = _TIMEOUT_LIMIT.search(record.message)
+        return limit is None or float(limit.group(1)) < parse_timeout()  # a longer limit now
     return not skip_preprocessor_only and record.message == _PREPROCESSOR_ONLY
 
 
@@ -163,12 +221,55 @@ def _run_jobs(index: store.Index, job_list: list[_Job], jobs: int | None, progre
         if len(batch) + len(unchanged) >= _BATCH_ROWS:
             flush()
 
-    if jobs == 1 or len(job_list) < 4:
+    if not hasattr(os, "fork"):
         for job in job_list:
-            take(_extract(job))
+            take(_extract(job))  # no time limit without fork
     else:
-        context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-        with context.Pool(jobs, initializer=_worker_init) as pool:
-            for result in pool.imap_unordered(_extract, job_list, chunksize=4):
-                take(result)
+        # Even one job runs in a worker: a file that takes too long is killed with it.
+        for result in unordered_map(_extract, job_list, jobs, _worker_init, parse_timeout(), _failed):
+            take(result)
     flush()
+
+
+def _index_in_child(sender, arguments: dict, parent: int) -> None:
+    die_with_parent(parent)
+    try:
+        sender.send(("ok", update_index(**arguments)))
+    except InputError as error:
+        sender.send(("input", str(error)))
+    except BaseException as error:  # noqa: BLE001 - reported by the parent
+        sender.send(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        sender.close()
+
+
+def update_index_while(work: Callable[[], Any], **arguments) -> tuple[IndexRun, Any]:
+    """`update_index(**arguments)` in a forked process while `work()` runs here.
+
+    If this process is interrupted (or `work` fails), the child is killed: its
+    writes are transactions, so the index it leaves is valid."""
+    if not hasattr(os, "fork"):
+        return update_index(**arguments), work()
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_index_in_child, args=(sender, arguments, os.getpid()))
+    child.start()
+    sender.close()
+    try:
+        result = work()
+        try:
+            status, payload = receiver.recv()
+        except EOFError:
+            child.join()
+            status, payload = "error", f"the indexing process ended with code {child.exitcode}"
+    except BaseException:
+        child.kill()
+        raise
+    finally:
+        receiver.close()
+        child.join()
+    if status == "input":
+        raise InputError(payload)
+    if status != "ok":
+        raise RuntimeError(f"indexing failed: {payload}")
+    return payload, result

@@ -46,6 +46,13 @@ source_url = click.option(
 )
 
 
+strict = click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 2 when something could not be analysed (a file, a function lost to a parse error, a search limit).",
+)
+
+
 def output_format(formats):
     """-f/--format among `formats`; no default here: the configuration's, else text."""
     return click.option(

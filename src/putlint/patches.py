@@ -22,6 +22,7 @@ _SUBJECT_NUMBER = re.compile(r"\[[^\]]*?(\d+)/(\d+)[^\]]*\]")
 _DIFF_START = re.compile(r"^(diff --git |--- \S)", re.M)
 _MBOX_SEPARATOR = re.compile(rb"^From [^\n]*\n", re.M)
 _MAX_OFFSET = 200  # how far a hunk may have moved, in lines, like patch(1) without fuzz
+_C_SUFFIXES = (".c", ".h")
 
 
 class PatchError(InputError):
@@ -105,6 +106,17 @@ def _read_mails(data: bytes, source: str) -> list[Patch]:
     return sorted(patches, key=lambda p: p.number)
 
 
+def patch_set_of(patch: Patch) -> PatchSet:
+    """The parsed diff; PatchError when it is not a valid one."""
+    try:
+        return PatchSet(patch.diff)
+    except UnidiffParseError as error:
+        raise PatchError(f"{patch.source}: {patch.subject!r}: not a valid diff: {error}") from None
+    except Exception as error:  # noqa: BLE001 - unidiff trips over some malformed headers itself (fuzzing found
+        # AttributeError and UnboundLocalError): for hostile input that is "not a valid diff" too
+        raise PatchError(f"{patch.source}: {patch.subject!r}: not a valid diff ({type(error).__name__})") from None
+
+
 def tree_path(path: str) -> str:
     """`fs/x.c` for the `a/fs/x.c` or `b/fs/x.c` of a diff header."""
     return path[2:] if path.startswith(("a/", "b/")) else path
@@ -115,8 +127,8 @@ def touched_paths(patches: list[Patch]) -> set[str]:
     paths: set[str] = set()
     for patch in patches:
         try:
-            patch_set = PatchSet(patch.diff)
-        except UnidiffParseError:
+            patch_set = patch_set_of(patch)
+        except PatchError:
             continue
         for patched in patch_set:
             paths.update(tree_path(p) for p in (patched.source_file, patched.target_file) if p != "/dev/null")
@@ -124,22 +136,26 @@ def touched_paths(patches: list[Patch]) -> set[str]:
 
 
 def apply_series(
-    root: Path, patches: list[Patch], overlay: dict[str, str | None] | None = None
+    root: Path,
+    patches: list[Patch],
+    overlay: dict[str, str | None] | None = None,
+    notes: list[str] | None = None,
 ) -> dict[str, str | None]:
     """New text of every file the series touches, applied in order (None = deleted).
 
     `overlay` holds what earlier patches made of the tree; it is extended in place.
+    A hunk whose context stands elsewhere than its header says (up to 200 lines
+    away) is applied there and noted in `notes`; a hunk whose context does not
+    match exactly anywhere is refused (no fuzz). Binary diffs of files that are
+    not C sources are left out; of a C source, refused.
     """
     overlay = {} if overlay is None else overlay
     for patch in patches:
-        try:
-            patch_set = PatchSet(patch.diff)
-        except UnidiffParseError as error:
-            raise PatchError(f"{patch.source}: {patch.subject!r}: not a valid diff: {error}") from None
+        patch_set = patch_set_of(patch)
         if not len(patch_set):
             raise PatchError(f"{patch.source}: {patch.subject!r}: the diff touches no file")
         for patched in patch_set:
-            _apply_file(root, overlay, patch, patched)
+            _apply_file(root, overlay, patch, patched, notes if notes is not None else [])
     return overlay
 
 
@@ -147,17 +163,28 @@ def _current(root: Path, overlay: dict[str, str | None], path: str, patch: Patch
     if path in overlay:
         return overlay[path]
     file = root / path
-    if not file.is_file():
-        return None
     try:
+        if not file.is_file():
+            return None
         return file.read_bytes().decode("utf-8", errors="surrogateescape")
     except OSError as error:
-        raise PatchError(f"{patch.subject!r}: cannot read {path}: {error.strerror}") from None
+        raise PatchError(f"{patch.source}: {patch.subject!r}: cannot read {path!r}: {error.strerror}") from None
 
 
-def _apply_file(root: Path, overlay: dict[str, str | None], patch: Patch, patched) -> None:
+def _is_copy(patched) -> bool:
+    return any(str(line).startswith("copy to ") for line in getattr(patched, "patch_info", ()) or ())
+
+
+def _apply_file(root: Path, overlay: dict[str, str | None], patch: Patch, patched, notes: list[str]) -> None:
     source, target = tree_path(patched.source_file), tree_path(patched.target_file)
     where = f"{patch.source}: {patch.subject!r}"
+    for path in (source, target):
+        if path != "/dev/null" and (not path or path.startswith("/") or "\0" in path or ".." in path.split("/")):
+            raise PatchError(f"{where}: {path!r} is not a path inside the tree")
+    if getattr(patched, "is_binary_file", False):
+        if target.endswith(_C_SUFFIXES) or source.endswith(_C_SUFFIXES):
+            raise PatchError(f"{where}: a binary diff of {target}, a C source, cannot be applied")
+        return  # nothing putlint reads
     if patched.is_added_file:
         if _current(root, overlay, target, patch) is not None:
             raise PatchError(f"{where}: {target} already exists; the patch creates it")
@@ -173,30 +200,62 @@ def _apply_file(root: Path, overlay: dict[str, str | None], patch: Patch, patche
     new_lines = list(old_lines)
     shift = 0
     for number, hunk in enumerate(patched, start=1):
-        expected = [line.value for line in hunk if line.is_context or line.is_removed]
-        replacement = [line.value for line in hunk if line.is_context or line.is_added]
+        expected, replacement = _sides(hunk)
         wanted = max(hunk.source_start - 1, 0) + shift
         at = _locate(new_lines, expected, wanted)
         if at is None:
             raise PatchError(
                 f"{where}: hunk {number} (@@ -{hunk.source_start},{hunk.source_length}) does not apply to {source}"
+                " (its context is not in the file; putlint applies hunks at an offset, never with fuzz)"
             )
-        new_lines[at : at + len(expected)] = replacement
-        shift += at - wanted + len(replacement) - len(expected)
-    if patched.is_rename and source != target:
+        if at != wanted:
+            notes.append(f"hunk {number} of {source} applied at line {at + 1},"
+                         f" {abs(at - wanted)} line(s) {'later' if at > wanted else 'earlier'} than its header says")
+        kept = [new_lines[at + item] if isinstance(item, int) else item for item in replacement]
+        new_lines[at : at + len(expected)] = kept
+        shift += at - wanted + len(kept) - len(expected)
+    if patched.is_rename and source != target and not _is_copy(patched):
         overlay[source] = None
     overlay[target] = "".join(new_lines)
 
 
+def _sides(hunk) -> tuple[list[str], list[str | int]]:
+    """(lines the hunk expects, lines it leaves), "\\ No newline at end of file"
+    honoured; a context line it leaves is the index of the expected line, so
+    that the file's own line (its line end) is kept."""
+    expected: list[str] = []
+    replacement: list[str | int] = []
+    last = ""
+    for line in hunk:
+        if line.is_context:
+            expected.append(line.value)
+            replacement.append(len(expected) - 1)
+            last = "context"
+        elif line.is_removed:
+            expected.append(line.value)
+            last = "removed"
+        elif line.is_added:
+            replacement.append(line.value)
+            last = "added"
+        elif last:  # the marker: the line before it has no newline
+            if last != "added":
+                expected[-1] = expected[-1].rstrip("\n")
+            if last != "removed":
+                item = replacement[-1]
+                replacement[-1] = (expected[item] if isinstance(item, int) else item).rstrip("\n")
+    return expected, replacement
+
+
 def _locate(lines: list[str], expected: list[str], wanted: int) -> int | None:
-    """Where `expected` stands in `lines`: at `wanted`, else the nearest offset."""
+    """Where `expected` stands in `lines`: at `wanted`, else the nearest offset.
+    Line ends do not count (a CRLF file matches a patch whose mail lost the CRs)."""
     if not expected:
         return min(wanted, len(lines))
-    normalized = [line.rstrip("\n") for line in expected]
+    normalized = [line.rstrip("\r\n") for line in expected]
     for distance in range(_MAX_OFFSET + 1):
         for at in (wanted - distance, wanted + distance) if distance else (wanted,):
             if 0 <= at <= len(lines) - len(expected) and all(
-                lines[at + i].rstrip("\n") == normalized[i] for i in range(len(expected))
+                lines[at + i].rstrip("\r\n") == normalized[i] for i in range(len(expected))
             ):
                 return at
     return None
@@ -205,8 +264,18 @@ def _locate(lines: list[str], expected: list[str], wanted: int) -> int | None:
 def added_lines(patch: Patch) -> dict[str, set[int]]:
     """Tree path -> line numbers (after the patch) of the lines it adds."""
     added: dict[str, set[int]] = {}
-    for patched in PatchSet(patch.diff):
+    for patched in patch_set_of(patch):
         lines = {line.target_line_no for hunk in patched for line in hunk if line.is_added}
         if lines:
             added[tree_path(patched.target_file)] = lines
     return added
+
+
+def removed_lines(patch: Patch) -> dict[str, set[int]]:
+    """Tree path -> line numbers (before the patch) of the lines it removes."""
+    removed: dict[str, set[int]] = {}
+    for patched in patch_set_of(patch):
+        lines = {line.source_line_no for hunk in patched for line in hunk if line.is_removed}
+        if lines:
+            removed[tree_path(patched.source_file)] = lines
+    return removed

@@ -5,19 +5,29 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from . import store
+from . import coverage, store
 from .findings import Finding, ScanRun
-from .graphcache import open_program, saved_program, update_index_while
+from .index import update_index_while
 from .ruleset import RuleSet
+from .saved import open_program, saved_program
 from .search import search_contexts
 from .suppress import AllowEntry, load_allowlist, mark_suppressed
 from .search.sources import tree_reader
 from .tree import in_scope
 
 
-def scan(
+def scan(root: Path, rules: RuleSet, cache_dir: Path, *args, **options) -> ScanRun:
+    """`_scan`; an index found damaged halfway is rebuilt, and the scan run again."""
+    run, warning = store.once_more_if_damaged(
+        store.index_path(cache_dir, root), lambda: _scan(root, rules, cache_dir, *args, **options)
+    )
+    return replace(run, warnings=(warning, *run.warnings)) if warning else run
+
+
+def _scan(
     root: Path,
     rules: RuleSet,
     cache_dir: Path,
@@ -49,6 +59,8 @@ def scan(
             reopen=lambda: store.Index(index.path, root).load_file,
             sources=tree_reader(root),
         )
+        lost = [u for path, rows in index.lost_functions(index_run.files) for u in coverage.of_lost(path, rows)]
+    unanalysed = (*coverage.of_files(index_run.problems), *lost, *coverage.of_searches(results, rules.limits))
     findings = sorted((f for result in results.values() for f in result.findings), key=Finding.sort_key)
     if allowlist is None:
         allowlist = load_allowlist(config or root / ".putlint.toml")
@@ -62,4 +74,4 @@ def scan(
         "search_seconds": round(searched - loaded, 2),
         "contexts": {context_id: results[context_id].stats.report() for context_id in sorted(results)},
     }
-    return ScanRun(root, tuple(findings), index_run.problems, stats, tuple(warnings))
+    return ScanRun(root, tuple(findings), index_run.problems, stats, tuple(warnings), unanalysed)

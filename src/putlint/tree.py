@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import faults
 from .errors import InputError
 
 SOURCE_SUFFIXES = (".c", ".h")
@@ -30,6 +31,8 @@ _CODE_LINE = re.compile(rb"^[ \t]*[^#*/ \t\r\n\f\v]", re.M)
 OK = "ok"
 SKIPPED = "skipped"  # read, holds nothing to extract (preprocessor only, or too large)
 UNREADABLE = "unreadable"  # could not be read or is not C text
+TIMEOUT = "timeout"  # its parse ran over the per-file time limit
+CRASHED = "crashed"  # the worker parsing it died
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +59,15 @@ def open_tree(tree: str | os.PathLike) -> Path:
         raise InputError(f"kernel tree {str(tree)!r} does not exist")
     if not root.is_dir():
         raise InputError(f"kernel tree {str(tree)!r} is not a directory")
-    root = root.resolve()
-    if not (root / "Kconfig").is_file() or not (root / "include" / "linux").is_dir():
+    try:
+        root = root.resolve(strict=True)
+    except (OSError, RuntimeError) as error:  # a symlink loop
+        raise InputError(f"kernel tree {str(tree)!r} cannot be resolved: {error}") from None
+    missing = [name for name, present in (("Kconfig", (root / "Kconfig").is_file()),
+                                          ("include/linux/", (root / "include" / "linux").is_dir())) if not present]
+    if missing:
         raise InputError(
-            f"{str(tree)!r} does not look like a Linux kernel tree (no Kconfig or include/linux/); "
+            f"{str(tree)!r} does not look like a Linux kernel tree (no {' and no '.join(missing)}); "
             "give the top directory of a kernel source tree"
         )
     return root
@@ -124,6 +132,7 @@ def _add(found, relative, stat, excludes) -> None:
 def read_source(root: Path, path: str, skip_preprocessor_only: bool = True) -> ReadResult:
     """Read one file and say whether it can be extracted."""
     try:
+        faults.point("read", path)
         data = (root / path).read_bytes()
     except OSError as error:
         return ReadResult(UNREADABLE, b"", "", f"cannot read: {error.strerror or error}")

@@ -16,6 +16,7 @@ import tree_sitter
 from .. import facts
 from ..facts import CALL_ROW, FUNCTION_ROW
 from ..kernel.apis import REGISTRATION_APIS, SYSCALL_STEMS, is_constant_name, syscall_name
+from ._lost import lost_functions
 from ._nodes import PARSER, compact_text, declared_name, line_of, load_query, node_text, parameter_list, without_spaces
 
 FACTS_QUERY = load_query("facts.scm")
@@ -186,6 +187,7 @@ class _Extraction:
     def run(self) -> tuple:
         captures = tree_sitter.QueryCursor(FACTS_QUERY).captures(self.root)
         self._functions(captures.get("function", ()), captures.get("syscall", ()))
+        self.rows["lost"].extend(lost_functions(self.source, {body for _, body, _ in self.scopes.ranges}))
         self.file_functions = {row[FUNCTION_ROW.name].encode() for row in self.rows["functions"]}
         self.file_functions.update(node.text for node in captures.get("prototype", ()))
         for name, handler in _HANDLERS:

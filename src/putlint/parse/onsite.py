@@ -6,6 +6,8 @@ changing it does not reindex a tree."""
 
 from __future__ import annotations
 
+import time
+
 import tree_sitter
 
 from .. import facts, kernel
@@ -19,6 +21,15 @@ BODY_QUERY = load_query("body.scm")
 _EXITS = frozenset({"return_statement", "goto_statement", "break_statement", "continue_statement"})
 _COMPARISONS = {"&&": "and", "||": "or", "==": "eq", "!=": "ne"}
 _ASSERTIONS = frozenset(kernel.load("assertions.yaml")["assertions"])
+_MAX_ENCLOSING = 64  # statements walked out from a call for its conditions (kernel code: under 15)
+_MAX_EXPRESSION_DEPTH = 64  # nesting of a condition read as an expression tuple
+# Reading one function's body may take this long; past it the body is unknown (None), which
+# rules nothing out. Node.parent costs the node's depth, so hostile nesting is quadratic.
+_BODY_SECONDS = 10.0
+
+
+class _OutOfTime(Exception):
+    pass
 
 
 def _put_arguments(root, sites) -> dict[tuple[int, int], facts.PutArgument]:
@@ -80,7 +91,10 @@ class BodyReader:
                 # The line may start with whitespace or a comment before the definition.
                 node = _definition_on_line(self.root, line)
             found = node is not None and node.start_point[0] == line - 1
-            self._bodies[line] = _Body(node).read() if found else None
+            try:
+                self._bodies[line] = _Body(node).read() if found else None
+            except _OutOfTime:
+                self._bodies[line] = None
         return self._bodies[line]
 
 
@@ -100,6 +114,16 @@ class _Body:
         self.assigned: set[str] = set()
         self.calls = []
         self._block_exits: dict[int, list] = {}
+        self._expressions: dict[int, tuple] = {}
+        self.deadline = time.monotonic() + _BODY_SECONDS
+
+    def _expression(self, node) -> tuple:
+        """`expression(node)`, once per node (nested ifs share their conditions)."""
+        if node is None:
+            return expression(node)
+        if node.id not in self._expressions:
+            self._expressions[node.id] = expression(node)
+        return self._expressions[node.id]
 
     def read(self) -> FunctionBody:
         captures = tree_sitter.QueryCursor(BODY_QUERY).captures(self.function)
@@ -144,18 +168,24 @@ class _Body:
         return tuple(names)
 
     def _conditions(self, call) -> list[Condition]:
-        """What decides that `call` runs, walking out to the function body."""
+        """What decides that `call` runs, walking out to the function body (at
+        most _MAX_ENCLOSING statements out: what lies further is unknown, and
+        an unknown condition never rules a call out)."""
         found = []
         child = call
         node = call.parent
-        while node is not None and node != self.function:
+        levels = 0
+        while node is not None and node != self.function and levels < _MAX_ENCLOSING:
+            levels += 1
+            if time.monotonic() > self.deadline:
+                raise _OutOfTime
             kind = node.type
             if kind == "if_statement":
                 condition = node.child_by_field_name("condition")
                 if child == node.child_by_field_name("consequence"):
-                    found.append(Condition(expression(condition), True, line_of(condition)))
+                    found.append(Condition(self._expression(condition), True, line_of(condition)))
                 elif child == node.child_by_field_name("alternative"):
-                    found.append(Condition(expression(condition), False, line_of(condition)))
+                    found.append(Condition(self._expression(condition), False, line_of(condition)))
             elif kind in ("compound_statement", "case_statement"):
                 found.extend(self._earlier_exits(node, child, call))
                 if kind == "case_statement":
@@ -263,12 +293,16 @@ def _ends_group(statement) -> bool:
     return statement is not None and statement.type in _EXITS
 
 
-def expression(node) -> tuple:
-    """The expression tuple of a C expression (see `sitefacts`)."""
+def expression(node, depth: int = 0) -> tuple:
+    """The expression tuple of a C expression (see `sitefacts`); nested deeper
+    than _MAX_EXPRESSION_DEPTH, the rest is kept as text (never decided)."""
     while node is not None and node.type == "parenthesized_expression" and node.named_child_count == 1:
         node = node.named_child(0)
     if node is None:
         return ("text", "")
+    if depth > _MAX_EXPRESSION_DEPTH:
+        return ("text", compact_text(node))
+    depth += 1
     kind = node.type
     if kind == "number_literal":
         value = _number(node_text(node))
@@ -281,12 +315,13 @@ def expression(node) -> tuple:
             return ("num", 0)
         return ("sym", name) if is_constant_name(name) else ("var", name)
     if kind == "unary_expression" and node.child(0).type == "!":
-        return ("not", expression(node.child_by_field_name("argument")))
+        return ("not", expression(node.child_by_field_name("argument"), depth))
     if kind == "binary_expression":
         operator = node.child_by_field_name("operator")
         name = _COMPARISONS.get(operator.type if operator is not None else "")
         if name is not None:
-            return (name, expression(node.child_by_field_name("left")), expression(node.child_by_field_name("right")))
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            return (name, expression(left, depth), expression(right, depth))
     return ("text", compact_text(node))
 
 

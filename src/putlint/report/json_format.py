@@ -18,6 +18,7 @@ def document(run: ScanRun) -> dict:
         "findings": [_finding(f) for f in run.findings],
         "diagnostics": [{"path": p, "status": s, "message": m} for p, s, m in run.diagnostics],
         "stats": run.stats,
+        "unanalysed": [u.as_json() for u in run.unanalysed],
     }
 
 
@@ -59,11 +60,16 @@ def render_check(run, out: TextIO) -> None:
         "findings": [_finding(f) for f in run.after],
         "diagnostics": [],
         "stats": run.stats,
-        "patches": [{"subject": r.patch.subject, "applied": True} for r in run.patches],
+        "patches": [
+            {"subject": r.patch.subject, "applied": True, "notes": list(r.notes),
+             "unanalysed": [u.as_json() for u in r.unanalysed]}
+            for r in run.patches
+        ],
         "new": [{**_finding(n.finding), "introduced_by": [{"path": p, "line": l} for p, l in n.introduced_by]}
                 for n in run.new],
         "fixed": [_finding(f) for f in run.fixed],
         "unchanged": run.unchanged,
+        "unanalysed": [u.as_json() for u in run.unanalysed],
     }
     json.dump(document, out, indent=2)
     out.write("\n")
@@ -73,9 +79,12 @@ def render_b4(run, out: TextIO) -> None:
     """b4's per-patch review check: a JSON list of {tool, status, summary, url, details}."""
     results = []
     for result in run.patches:
-        status = "fail" if result.blocking else "pass"
+        status = "fail" if result.blocking else "warn" if result.unanalysed else "pass"
         summary = f"{len(result.blocking)} new, {len(result.fixed)} fixed final-put finding(s)"
-        details = []
+        if result.unanalysed:
+            summary += f"; {len(result.unanalysed)} touched place(s) could not be checked"
+        details = [f"could not check: {u.path}:{u.line} {u.function} ({u.reason})".replace(":0 ", ": ")
+                   for u in result.unanalysed]
         for new in result.new:
             if new.finding.suppressed:
                 f = new.finding

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from .. import coverage
 from ..findings import Finding, Hop, ScanRun
 
 
@@ -32,13 +33,23 @@ def render(run: ScanRun, out: TextIO) -> None:
     if suppressed:
         summary += f", {suppressed} suppressed"
     out.write(summary + "\n")
+    _unanalysed(run.unanalysed, out)
+
+
+def _unanalysed(unanalysed, out: TextIO) -> None:
+    for line in coverage.summary(unanalysed):
+        out.write(line + "\n")
 
 
 def render_check(run, out: TextIO) -> None:
     """A review reply: per patch, what it introduces and what it fixes."""
     for result in run.patches:
         out.write(f"{result.patch.subject}\n")
-        if not result.new and not result.fixed:
+        for note in result.notes:
+            out.write(f"  note: {note}\n")
+        for unchecked in result.unanalysed:
+            out.write(_unchecked(unchecked))
+        if not result.new and not result.fixed and not result.unanalysed:
             out.write("  no change in findings\n")
         for new in result.new:
             finding = new.finding
@@ -57,6 +68,15 @@ def render_check(run, out: TextIO) -> None:
         + (f", {suppressed} new suppressed" if suppressed else "")
         + "\n"
     )
+    _unanalysed(run.unanalysed, out)
+
+
+def _unchecked(unchecked) -> str:
+    """A touched line check-patch could not check, as a line of the review reply."""
+    if unchecked.kind == coverage.FUNCTION:
+        where = f"{unchecked.path}:{unchecked.line}-{unchecked.end_line} {unchecked.function}()"
+        return f"could not check: {where}: the index could not parse this function; {unchecked.reason}\n"
+    return f"could not check: {unchecked.path}: {unchecked.reason}\n"
 
 
 def render_new(run, out: TextIO) -> None:
@@ -65,9 +85,13 @@ def render_new(run, out: TextIO) -> None:
         _finding(new.finding, out)
         for path, line in new.introduced_by:
             out.write(f"  introduced by the added line {path}:{line}\n")
+    for result in run.patches:
+        for unchecked in result.unanalysed:
+            out.write(_unchecked(unchecked))
     suppressed = len(run.new) - len(run.blocking)
     out.write(
         f"putlint: {len(run.blocking)} new finding(s) in the staged changes"
         + (f" ({suppressed} suppressed)" if suppressed else "")
         + "\n"
     )
+    _unanalysed([u for u in run.unanalysed if u.kind == coverage.LIMIT], out)

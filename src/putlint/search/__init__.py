@@ -8,12 +8,13 @@ checks (`putlint.checks`) run on it, one context at a time.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from dataclasses import dataclass
 
+from .. import faults
 from ..findings import Finding, number_repeats
 from ..graph import Program
+from ..processes import unordered_map
 from ..ruleset import Check, RuleSet
 from .edges import EdgeView
 from .pinned import PinnedWork
@@ -95,6 +96,7 @@ def _search_forked(context_id: str) -> dict[str, ContextResult]:
 
 
 def _search_serial(program, rules, in_scope, contexts, sources=None) -> dict[str, ContextResult]:
+    faults.point("search")
     analysis = Analysis(program, rules, sources)
     found = analysis.run(in_scope, set(contexts))
     return {context_id: analysis.result(context_id, found) for context_id in contexts}
@@ -126,8 +128,7 @@ def search_contexts(
     _FORKED = (program, rules, in_scope, reopen, sources)
     try:
         # One context per task, costliest first: a worker that is done takes the next.
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            parts = list(pool.imap_unordered(_search_forked, ordered, chunksize=1))
+        parts = list(unordered_map(_search_forked, ordered, jobs))
     finally:
         _FORKED = None
     return {context_id: part[context_id] for part in parts for context_id in sorted(part)}

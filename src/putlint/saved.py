@@ -1,4 +1,4 @@
-"""Saved analysis state next to the index, and index updates that overlap reading it.
+"""Saved analysis state next to the index: the program's symbol tables and the findings.
 
 Building the program's symbol tables reads the facts of every file (about 18 s
 on the whole 6.12 tree); loading the saved tables takes well under a second,
@@ -7,17 +7,16 @@ reaches. Each saved file is keyed by what it was computed from (the index
 content and the code that computed it, see `fingerprints`, and for findings
 the rules) and replaced atomically; a damaged or stale one is recomputed.
 
-Checking that the tree is unchanged (a stat of every file) takes about a
-second on the whole tree; `update_index_while` does it in a forked process
-while this one reads the saved files, whose keys are compared afterwards.
+While the saved files are read, `index.update_index_while` checks in a forked
+process that the tree is unchanged; their keys are compared afterwards.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import marshal
-import multiprocessing
 import os
 import pickle
 import tempfile
@@ -25,10 +24,9 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from . import fingerprints, store
-from .errors import InputError
+from . import faults, fingerprints, store
 from .graph import Program
-from .index import IndexRun, update_index
+from .index import IndexRun
 from .ruleset import Limits
 
 
@@ -39,9 +37,48 @@ def cache_file(index_file: Path, scopes: tuple[str, ...], suffix: str) -> Path:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=path.name + ".", suffix=".tmp", delete=False) as handle:
-        handle.write(data)
-    os.replace(handle.name, path)
+    """Write a temporary file beside `path`, then rename it over `path`: a
+    reader sees the old file or the new one, never part of one. A temporary
+    file left by a killed run is removed by the next write (its pid is gone)."""
+    _remove_stale_temporaries(path)
+    handle = tempfile.NamedTemporaryFile(
+        dir=path.parent, prefix=f"{path.name}.{os.getpid()}.", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            handle.write(data[: len(data) // 2])
+            faults.point("saved-write")
+            handle.write(data[len(data) // 2 :])
+        os.replace(handle.name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(handle.name)
+        raise
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """`<name>.<pid>.<random>.tmp` files beside `path` whose process is gone."""
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return
+    for name in names:
+        if not (name.startswith(path.name + ".") and name.endswith(".tmp")):
+            continue
+        pid = name[len(path.name) + 1 :].split(".", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(path.parent / name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _unmarshal_without_gc(data: bytes) -> Any:
@@ -162,39 +199,3 @@ def open_program(
     # their millions of containers on every full collection during the search.
     gc.freeze()
     return program
-
-
-def _index_in_child(sender, arguments: dict) -> None:
-    try:
-        sender.send(("ok", update_index(**arguments)))
-    except InputError as error:
-        sender.send(("input", str(error)))
-    except BaseException as error:  # noqa: BLE001 - reported by the parent
-        sender.send(("error", f"{type(error).__name__}: {error}"))
-    finally:
-        sender.close()
-
-
-def update_index_while(work: Callable[[], Any], **arguments) -> tuple[IndexRun, Any]:
-    """`update_index(**arguments)` in a forked process while `work()` runs here."""
-    if not hasattr(os, "fork"):
-        return update_index(**arguments), work()
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_index_in_child, args=(sender, arguments))
-    child.start()
-    sender.close()
-    try:
-        result = work()
-    finally:
-        try:
-            status, payload = receiver.recv()
-        except EOFError:
-            status, payload = "error", f"the indexing process ended with code {child.exitcode}"
-        child.join()
-        receiver.close()
-    if status == "input":
-        raise InputError(payload)
-    if status != "ok":
-        raise RuntimeError(f"indexing failed: {payload}")
-    return payload, result

@@ -1,0 +1,196 @@
+"""Helper processes that die with the putlint process that started them.
+
+putlint forks helpers: the index updater that runs while the saved state is
+read, and the worker pools that parse files and search contexts. A helper
+left behind by a killed parent would go on writing the cache while the next
+run starts, so each one calls `die_with_parent` first thing: on Linux the
+kernel sends it SIGKILL when its parent goes (`prctl(PR_SET_PDEATHSIG)`),
+elsewhere a thread polls `getppid()`. The kernel's signal chains: the index
+updater's own workers die with the updater.
+
+Ctrl-C reaches the whole process group; helpers ignore SIGINT, and only the
+main process decides what it means (see `cli.main`: exit 130).
+
+`unordered_map` runs a pool of such helpers, with a time limit per task: a
+task over it, or one whose worker dies, is reported, never waited for forever.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+
+_PR_SET_PDEATHSIG = 1
+_POLL_SECONDS = 0.5
+
+
+def _set_parent_death_signal() -> bool:
+    """Ask the kernel for SIGKILL when the parent exits; False where it cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(_POLL_SECONDS)
+    os._exit(1)
+
+
+def die_with_parent(parent: int) -> None:
+    """Called first in a forked helper: SIGINT ignored, and gone with `parent`
+    (the pid of the process that forked it, read before the fork)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if not _set_parent_death_signal():
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:
+        os._exit(1)  # the parent died before the death signal was set
+
+
+def pool_initializer(parent: int, then=None) -> None:
+    """`initializer` of a worker pool: `die_with_parent`, then `then()`."""
+    die_with_parent(parent)
+    if then is not None:
+        then()
+
+
+class HelperDied(RuntimeError):
+    """A worker process ended without its result."""
+
+
+def _serve(connection, function: Callable, parent: int, initializer: Callable | None) -> None:
+    """A worker: (index, item) in, (index, ok, result or exception) out, until None."""
+    pool_initializer(parent, initializer)
+    while True:
+        task = connection.recv()
+        if task is None:
+            return
+        index, item = task
+        try:
+            connection.send((index, True, function(item)))
+        except Exception as error:  # noqa: BLE001 - raised again in the parent
+            try:
+                connection.send((index, False, error))
+            except Exception:  # noqa: BLE001 - an exception that does not pickle
+                connection.send((index, False, RuntimeError(f"{type(error).__name__}: {error}")))
+
+
+class _Pool:
+    """Forked workers, one task each at a time, with the time each task started."""
+
+    def __init__(self, function: Callable, initializer: Callable | None):
+        self.function = function
+        self.initializer = initializer
+        self.context = multiprocessing.get_context("fork")
+        self.parent = os.getpid()
+        self.busy: dict = {}  # connection -> (process, (index, item), started)
+        self.idle: list = []  # (connection, process)
+
+    def start(self):
+        ours, theirs = self.context.Pipe()
+        process = self.context.Process(
+            target=_serve, args=(theirs, self.function, self.parent, self.initializer), daemon=True
+        )
+        process.start()
+        theirs.close()
+        self.idle.append((ours, process))
+
+    def give(self, task) -> None:
+        connection, process = self.idle.pop()
+        connection.send(task)
+        self.busy[connection] = (process, task, time.monotonic())
+
+    def retire(self, connection, kill: bool) -> tuple:
+        """The task a worker had; the worker is gone (killed first if `kill`)."""
+        process, task, _ = self.busy.pop(connection)
+        if kill:
+            process.kill()
+        process.join()
+        connection.close()
+        return task, process.exitcode
+
+    def close(self) -> None:
+        for connection, (process, _, _) in list(self.busy.items()):
+            process.kill()
+            process.join()
+            connection.close()
+        self.busy.clear()
+        for connection, process in self.idle:
+            try:
+                connection.send(None)
+            except OSError:
+                process.kill()
+            process.join()
+            connection.close()
+        self.idle.clear()
+
+
+def unordered_map(
+    function: Callable,
+    items: Sequence,
+    jobs: int,
+    initializer: Callable | None = None,
+    timeout: float | None = None,
+    failed: Callable[[object, str], object] | None = None,
+) -> Iterator:
+    """`function(item)` for every item, in `jobs` forked workers, yielded as
+    they finish; an exception in `function` is raised here. `function` and the
+    items are pickled: module-level only.
+
+    A task that runs over `timeout` seconds has its worker killed (the only way
+    to stop C code such as a tree-sitter query) and yields `failed(item, why)`;
+    so does a task whose worker dies (a crash). Without `failed`, a worker's
+    death raises HelperDied. A new worker takes the place of one that is gone.
+    When the caller stops early (an error, Ctrl-C), the workers are killed."""
+    pool = _Pool(function, initializer)
+    todo = deque(enumerate(items))
+    try:
+        for _ in range(min(jobs, len(todo))):
+            pool.start()
+        while todo or pool.busy:
+            while todo and pool.idle:
+                pool.give(todo.popleft())
+            wait = None
+            if timeout is not None:
+                oldest = min(started for _, _, started in pool.busy.values())
+                wait = max(0.0, oldest + timeout - time.monotonic())
+            for connection in multiprocessing.connection.wait(list(pool.busy), wait):
+                yield _result(pool, connection, failed, todo)
+            if timeout is not None:
+                now = time.monotonic()
+                for connection in [c for c, (_, _, started) in pool.busy.items() if now - started > timeout]:
+                    (_, item), _ = pool.retire(connection, kill=True)
+                    if todo:
+                        pool.start()
+                    yield failed(item, f"timeout:{timeout:g}")
+    finally:
+        pool.close()
+
+
+def _result(pool: _Pool, connection, failed, todo: deque):
+    try:
+        _, ok, value = connection.recv()
+    except (EOFError, OSError):
+        (_, item), code = pool.retire(connection, kill=False)
+        if failed is None:
+            raise HelperDied(f"a worker process died before it finished (exit code {code}; killed, or out of memory?)")
+        if todo:
+            pool.start()
+        return failed(item, f"died:{code}")
+    process, _, _ = pool.busy.pop(connection)
+    pool.idle.append((connection, process))
+    if not ok:
+        raise value
+    return value

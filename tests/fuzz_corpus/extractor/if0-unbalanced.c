@@ -1,0 +1,6 @@
+#if 0
+void gone(void)
+{
+	x(
+#endif
+void kept(void) { y(); }

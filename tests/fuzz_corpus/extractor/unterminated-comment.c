@@ -1,0 +1,6 @@
+void f(void)
+{
+	x();
+}
+/* never ends
+void g(void) { y(); }

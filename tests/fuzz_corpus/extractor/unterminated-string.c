@@ -1,0 +1,5 @@
+void f(void)
+{
+	x("abc);
+}
+void g(void) { y(); }
