@@ -134,7 +134,7 @@ def test_reclaim_shrinker_kills_a_dentry_and_evicts_through_the_journal(findings
 
 
 def test_the_last_deactivate_super_waits_for_the_s_umount_the_flusher_holds(findings):
-    finding = one(findings, "final-put-in-writeback", "fs/nfs/super.c", 210)
+    finding = one(findings, "final-put-in-writeback", "fs/nfs/super.c", "nfs_sb_deactive", 210, put="deactivate_super")
     assert [hop.function for hop in finding.teardown] == ["deactivate_super", "__super_lock_excl"]
     assert (finding.severity, finding.cycle) == ("error", "self-deadlock")
     # jffs2 never reaches jffs2_do_setattr from writeback (fs/jffs2/fs.c:376).
