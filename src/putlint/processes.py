@@ -117,12 +117,24 @@ class _Pool:
         return [connection for connection, tasks in self.queued.items() if tasks]
 
     def feed(self, todo: deque) -> None:
-        for connection, tasks in self.queued.items():
+        """Queue tasks to the workers. A worker that died meanwhile takes none
+        (its pipe is broken); one that has none left is replaced at once, one
+        that has some is found out when its answer does not come."""
+        for connection, tasks in list(self.queued.items()):
             while todo and len(tasks) < _AHEAD:
+                task = todo.popleft()
+                try:
+                    connection.send(task)
+                except OSError:
+                    todo.appendleft(task)
+                    if not tasks:
+                        self.workers.pop(connection).join()
+                        del self.queued[connection]
+                        connection.close()
+                        self.start()
+                    break
                 if not tasks:
                     self.started[connection] = time.monotonic()
-                task = todo.popleft()
-                connection.send(task)
                 tasks.append(task)
 
     def answered(self, connection) -> None:
