@@ -268,6 +268,14 @@ def patch_rows(bench: Bench) -> None:
         note = "; ".join(json.loads(done.stdout)["patches"][0]["notes"]) if done.returncode in (0, 1) else \
             done.stderr.strip().rsplit("': ", 1)[-1]
         row(name, str(done.returncode), seconds, note[:70])
+    lost = make_tree(bench.work / "lost" / "linux", 0)
+    (lost / "fs" / "wbfs" / "lost.c").write_bytes(test_hostile.LOST)
+    patch = bench.work / "lost.patch"
+    patch.write_text(test_hostile.LOST_PATCH)
+    done, seconds = timed(lambda: putlint("check-patch", str(patch), "--tree", str(lost), "--cache-dir",
+                                          str(bench.cache())))
+    said = [line for line in done.stdout.splitlines() if line.startswith("could not check")]
+    row("a patch in a function the parse lost", str(done.returncode), seconds, (said or ["NO: not said"])[0][:70])
 
 
 def main() -> int:

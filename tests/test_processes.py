@@ -90,3 +90,34 @@ def test_a_search_worker_that_dies_is_an_internal_error_not_a_hang(tree, tmp_pat
     done = putlint(*scan_args(tree, tmp_path), faults="search=kill", timeout=120)
     assert done.returncode == 123, done.stderr
     assert "a worker process died before it finished" in done.stderr and "Traceback" not in done.stderr
+
+
+def _work(item):
+    if item == "hang":
+        import time
+
+        time.sleep(60)
+    if item == "die":
+        import os
+
+        os._exit(3)
+    if item == "raise":
+        raise ValueError("raised in a worker")
+    return item * 2
+
+
+def test_unordered_map_reports_a_task_over_its_time_and_a_worker_that_dies_and_goes_on():
+    from putlint.processes import unordered_map
+
+    items = ["a", "hang", "b", "die", "c", "d", "e"]
+    results = sorted(map(str, unordered_map(_work, items, 2, timeout=1.0, failed=lambda item, why: (item, why))))
+    assert results == ["('die', 'died:3')", "('hang', 'timeout:1')", "aa", "bb", "cc", "dd", "ee"]
+
+
+def test_unordered_map_raises_a_worker_exception_here_and_a_death_without_failed():
+    from putlint.processes import HelperDied, unordered_map
+
+    with pytest.raises(ValueError, match="raised in a worker"):
+        list(unordered_map(_work, ["a", "raise", "b"], 2))
+    with pytest.raises(HelperDied, match="exit code 3"):
+        list(unordered_map(_work, ["a", "die", "b"], 2))

@@ -14,9 +14,9 @@ import os
 import re
 import time
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import faults, parse, store
 from .errors import InputError

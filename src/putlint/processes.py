@@ -87,54 +87,88 @@ def _serve(connection, function: Callable, parent: int, initializer: Callable | 
                 connection.send((index, False, RuntimeError(f"{type(error).__name__}: {error}")))
 
 
+_AHEAD = 2  # tasks queued to a worker: it goes on while this process writes results
+
+
 class _Pool:
-    """Forked workers, one task each at a time, with the time each task started."""
+    """Forked workers, each with a queue of up to _AHEAD tasks, and the time the
+    task it is on (the oldest unanswered one) started."""
 
     def __init__(self, function: Callable, initializer: Callable | None):
         self.function = function
         self.initializer = initializer
         self.context = multiprocessing.get_context("fork")
         self.parent = os.getpid()
-        self.busy: dict = {}  # connection -> (process, (index, item), started)
-        self.idle: list = []  # (connection, process)
+        self.workers: dict = {}  # connection -> process
+        self.queued: dict = {}  # connection -> deque of (index, item) sent, unanswered
+        self.started: dict = {}  # connection -> when its oldest queued task started
 
-    def start(self):
+    def start(self) -> None:
         ours, theirs = self.context.Pipe()
         process = self.context.Process(
             target=_serve, args=(theirs, self.function, self.parent, self.initializer), daemon=True
         )
         process.start()
         theirs.close()
-        self.idle.append((ours, process))
+        self.workers[ours] = process
+        self.queued[ours] = deque()
 
-    def give(self, task) -> None:
-        connection, process = self.idle.pop()
-        connection.send(task)
-        self.busy[connection] = (process, task, time.monotonic())
+    def busy(self) -> list:
+        return [connection for connection, tasks in self.queued.items() if tasks]
 
-    def retire(self, connection, kill: bool) -> tuple:
-        """The task a worker had; the worker is gone (killed first if `kill`)."""
-        process, task, _ = self.busy.pop(connection)
+    def feed(self, todo: deque) -> None:
+        """Queue tasks to the workers. A worker that died meanwhile takes none
+        (its pipe is broken); one that has none left is replaced at once, one
+        that has some is found out when its answer does not come."""
+        for connection, tasks in list(self.queued.items()):
+            while todo and len(tasks) < _AHEAD:
+                task = todo.popleft()
+                try:
+                    connection.send(task)
+                except OSError:
+                    todo.appendleft(task)
+                    if not tasks:
+                        self.workers.pop(connection).join()
+                        del self.queued[connection]
+                        connection.close()
+                        self.start()
+                    break
+                if not tasks:
+                    self.started[connection] = time.monotonic()
+                tasks.append(task)
+
+    def answered(self, connection) -> None:
+        tasks = self.queued[connection]
+        tasks.popleft()
+        self.started[connection] = time.monotonic()
+
+    def retire(self, connection, kill: bool, todo: deque) -> tuple:
+        """The task a worker was on (the others it had go back to `todo`); the
+        worker is gone (killed first if `kill`)."""
+        process = self.workers.pop(connection)
+        tasks = self.queued.pop(connection)
+        self.started.pop(connection, None)
         if kill:
             process.kill()
         process.join()
         connection.close()
+        task = tasks.popleft()
+        todo.extendleft(reversed(tasks))
         return task, process.exitcode
 
     def close(self) -> None:
-        for connection, (process, _, _) in list(self.busy.items()):
-            process.kill()
-            process.join()
-            connection.close()
-        self.busy.clear()
-        for connection, process in self.idle:
-            try:
-                connection.send(None)
-            except OSError:
+        for connection, process in self.workers.items():
+            if self.queued[connection]:
                 process.kill()
+            else:
+                try:
+                    connection.send(None)
+                except OSError:
+                    process.kill()
             process.join()
             connection.close()
-        self.idle.clear()
+        self.workers.clear()
+        self.queued.clear()
 
 
 def unordered_map(
@@ -159,20 +193,19 @@ def unordered_map(
     try:
         for _ in range(min(jobs, len(todo))):
             pool.start()
-        while todo or pool.busy:
-            while todo and pool.idle:
-                pool.give(todo.popleft())
+        while todo or pool.busy():
+            pool.feed(todo)
+            busy = pool.busy()
             wait = None
             if timeout is not None:
-                oldest = min(started for _, _, started in pool.busy.values())
-                wait = max(0.0, oldest + timeout - time.monotonic())
-            for connection in multiprocessing.connection.wait(list(pool.busy), wait):
+                wait = max(0.0, min(pool.started[c] for c in busy) + timeout - time.monotonic())
+            for connection in multiprocessing.connection.wait(busy, wait):
                 yield _result(pool, connection, failed, todo)
             if timeout is not None:
                 now = time.monotonic()
-                for connection in [c for c, (_, _, started) in pool.busy.items() if now - started > timeout]:
-                    (_, item), _ = pool.retire(connection, kill=True)
-                    if todo:
+                for connection in [c for c in pool.busy() if now - pool.started[c] > timeout]:
+                    (_, item), _ = pool.retire(connection, True, todo)
+                    if todo or not pool.workers:
                         pool.start()
                     yield failed(item, f"timeout:{timeout:g}")
     finally:
@@ -183,14 +216,13 @@ def _result(pool: _Pool, connection, failed, todo: deque):
     try:
         _, ok, value = connection.recv()
     except (EOFError, OSError):
-        (_, item), code = pool.retire(connection, kill=False)
+        (_, item), code = pool.retire(connection, False, todo)
         if failed is None:
             raise HelperDied(f"a worker process died before it finished (exit code {code}; killed, or out of memory?)")
-        if todo:
+        if todo or not pool.workers:
             pool.start()
         return failed(item, f"died:{code}")
-    process, _, _ = pool.busy.pop(connection)
-    pool.idle.append((connection, process))
+    pool.answered(connection)
     if not ok:
         raise value
     return value
