@@ -49,6 +49,29 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
+_SIGINT = {signal.SIGINT}
+
+
+def _hold_sigint() -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, _SIGINT)
+
+
+def _release_sigint() -> None:
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGINT)
+
+
+def _child_ignores_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C pending since the fork is dropped
+    _release_sigint()
+
+
+# A Ctrl-C between a fork and the child's `die_with_parent` would raise in the
+# child's at-fork hooks and print their traceback: SIGINT is held across the
+# fork (delivered to the parent right after it) and ignored by the child.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_hold_sigint, after_in_parent=_release_sigint, after_in_child=_child_ignores_sigint)
+
+
 def die_with_parent(parent: int) -> None:
     """Called first in a forked helper: SIGINT ignored, and gone with `parent`
     (the pid of the process that forked it, read before the fork)."""
