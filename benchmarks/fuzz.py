@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import shutil
 import subprocess
 import sys
 import time
@@ -68,11 +69,14 @@ def run_hypothesis(target: str, seconds: float) -> tuple[int, list[str]]:
 
     found = []
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not found:
-        try:
-            one()
-        except Exception as error:  # noqa: BLE001 - a finding
-            found.append(f"{type(error).__name__}: {error} -> {_save(target, last[0])}")
+    try:
+        while time.monotonic() < deadline and not found:
+            try:
+                one()
+            except Exception as error:  # noqa: BLE001 - a finding
+                found.append(f"{type(error).__name__}: {error} -> {_save(target, last[0])}")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     return count, found
 
 
@@ -82,7 +86,7 @@ sys.path.insert(0, {tests!r})
 import atheris
 with atheris.instrument_imports(include=["putlint"]):
     import fuzz_targets as targets
-root = targets.make_patch_tree()
+root = __import__("pathlib").Path({root!r})  # a patch tree of the parent's, removed by it
 function = getattr(targets, {target!r})
 def one(data):
     if {target!r} == "patch_applier":
@@ -101,7 +105,7 @@ def run_atheris(target: str, seconds: float) -> tuple[int, list[str]]:
     for path in targets.corpus(target):
         (seeds / path.name).write_bytes(path.read_bytes())
     script = work / "fuzz_one.py"
-    script.write_text(_ATHERIS.format(tests=str(HERE.parent / "tests"), target=target))
+    script.write_text(_ATHERIS.format(tests=str(HERE.parent / "tests"), target=target, root=str(work)))
     done = subprocess.run(
         [sys.executable, str(script), f"-max_total_time={int(seconds)}", "-rss_limit_mb=4096", "-timeout=30",
          f"-artifact_prefix={work}/", str(seeds)],
@@ -114,6 +118,7 @@ def run_atheris(target: str, seconds: float) -> tuple[int, list[str]]:
     found += [f"{path.name} -> {_save(target, path.read_bytes())}" for path in work.glob("timeout-*")]
     if done.returncode not in (0, 1) and not found:
         found.append(f"atheris exited {done.returncode}: {done.stderr.strip().splitlines()[-1:]}")
+    shutil.rmtree(work, ignore_errors=True)
     return count, found
 
 

@@ -9,6 +9,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -131,6 +132,10 @@ def snapshot(directory: Path) -> dict[str, bytes]:
 def test_a_read_only_cache_is_used_through_a_private_copy(tree, warm, tmp_path):
     cache = copy_of(warm, tmp_path)
     before = snapshot(cache)
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid that has ended: the copy of a killed run
+    stale = Path(tempfile.gettempdir()) / f"putlint-cache-{gone.pid}-killed"
+    (stale / "index").mkdir(parents=True)
     with read_only(cache):
         done = check(tree, cache)
     assert done.returncode == 1, done.stderr
@@ -139,6 +144,7 @@ def test_a_read_only_cache_is_used_through_a_private_copy(tree, warm, tmp_path):
     assert snapshot(cache) == before
     private = done.stderr.split(" in ", 1)[1].split(",", 1)[0]
     assert private.startswith("/") and not Path(private).exists()  # removed when the run ended
+    assert not stale.exists()  # and the one a killed run left
 
 
 def test_a_full_disk_while_indexing_is_exit_2_and_the_next_run_is_clean(tree, warm, tmp_path):

@@ -3,6 +3,7 @@ regression corpus of what fuzzing found: every input ends in a result or an
 InputError (exit 2), never another exception. The long run is
 `benchmarks/fuzz.py`."""
 
+import shutil
 import subprocess
 import sys
 
@@ -17,7 +18,9 @@ SHORT = settings(max_examples=150, deadline=None, suppress_health_check=[HealthC
 
 @pytest.fixture(scope="module")
 def patch_tree():
-    return targets.make_patch_tree()
+    root = targets.make_patch_tree()
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @SHORT

@@ -2,7 +2,8 @@
 read-only mount, another user's cache) is not an error: the run copies the
 tree's files from it (index and saved state, so a warm cache stays warm) into
 a private temporary directory, works there, says so on stderr, and removes the
-copy when it ends. Nothing is ever written to the read-only directory."""
+copy when it ends (a copy left by a killed run is removed by the next such
+run). Nothing is ever written to the read-only directory."""
 
 from __future__ import annotations
 
@@ -49,7 +50,8 @@ def usable(cache_dir: Path, stem: str) -> Path:
     existing = sorted(index_dir.glob(glob_escape(stem) + "*")) if index_dir.is_dir() else []
     if _writable(index_dir) and all(os.access(path, os.W_OK) for path in existing):
         return cache_dir
-    private = Path(tempfile.mkdtemp(prefix="putlint-cache-"))
+    _remove_stale_copies()
+    private = Path(tempfile.mkdtemp(prefix=f"putlint-cache-{os.getpid()}-"))
     (private / "index").mkdir()
     copied = 0
     for path in existing:
@@ -65,6 +67,24 @@ def usable(cache_dir: Path, stem: str) -> Path:
         f" ({copied} file(s)) in {private}, removed when it ends"
     )
     return private
+
+
+def _remove_stale_copies() -> None:
+    """Private copies of runs that were killed (their pid is gone)."""
+    for path in Path(tempfile.gettempdir()).glob("putlint-cache-*-*"):
+        pid = path.name.split("-")[2]
+        if pid.isdigit() and not _alive(int(pid)) and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def glob_escape(text: str) -> str:
