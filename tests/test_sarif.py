@@ -252,3 +252,12 @@ def test_check_patch_marks_new_fixed_and_unchanged_findings(cache):
     assert unchanged_read == [f for f in as_json["findings"] if f["fingerprint"] != json_new["fingerprint"]]
     (new_after,) = [f for f in as_json["findings"] if f["fingerprint"] == json_new["fingerprint"]]
     assert (new_after["line"], json_new["line"]) == (23, 22)
+
+
+def test_what_could_not_be_analysed_is_a_notification():
+    from putlint.coverage import FUNCTION, Unanalysed
+    from putlint.report.notes import unanalysed_notes
+
+    (note,) = unanalysed_notes([Unanalysed(FUNCTION, "fs/wbfs/lost.c", 13, 16, "wbfs_lost_drop", reason="a macro hides it")])
+    assert (note.id, note.level, note.path, note.line) == ("not-analysed", "warning", "fs/wbfs/lost.c", 13)
+    assert note.message == f"could not analyse {FUNCTION} wbfs_lost_drop: a macro hides it"

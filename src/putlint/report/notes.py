@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import facts, store
+from .. import coverage, facts, store
 from ..findings import Finding
 from ..tree import SKIPPED, in_scope
 
@@ -36,6 +36,20 @@ def run_notes(warnings, diagnostics) -> list[Note]:
     for path, status, message in diagnostics:
         kind = "skipped" if status == SKIPPED else "unreadable"
         notes.append(Note(kind, "warning", f"{path}: {status}: {message}", path))
+    return notes
+
+
+def unanalysed_notes(unanalysed, files: bool = True) -> list[Note]:
+    """What could not be analysed and could hide a finding (`coverage.Unanalysed`):
+    files not read (unless `files` is false: a scan lists them from the index's
+    diagnostics), functions the parse lost, search limits that cut a search."""
+    notes = []
+    for item in unanalysed:
+        if item.kind == coverage.FILE and not files:
+            continue
+        where = item.function or item.context or item.path
+        notes.append(Note("not-analysed", "warning", f"could not analyse {item.kind} {where}: {item.reason}",
+                          item.path, item.line))
     return notes
 
 

@@ -25,7 +25,7 @@ from typing import TextIO
 from ..findings import Finding
 from .chains import Step, entry_of, steps, suppression_kind, wait_of
 from .context import ReportContext
-from .notes import Note, index_notes, run_notes
+from .notes import Note, index_notes, run_notes, unanalysed_notes
 
 SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -38,6 +38,7 @@ _NOTIFICATIONS = {
     "skipped": "Source files skipped: too large, or nothing but preprocessor lines and comments.",
     "parse-error": "tree-sitter found ERROR or MISSING nodes in a file.",
     "input-error": "The input could not be used: nothing was analysed.",
+    "not-analysed": "A file, a function or a search putlint could not analyse: a finding there may be missed.",
     "results-cut": "More results than GitHub code scanning accepts in one run: the lowest were left out.",
     "chain-cut": "A chain longer than GitHub code scanning shows: its middle hops were left out.",
 }
@@ -54,7 +55,7 @@ class Limits:
 
 def document(run, context: ReportContext, limits: Limits = Limits()) -> dict:
     """The SARIF log of a scan."""
-    notes = [*run_notes(run.warnings, run.diagnostics),
+    notes = [*run_notes(run.warnings, run.diagnostics), *unanalysed_notes(run.unanalysed, files=False),
              *index_notes(context.index_file, run.tree, context.graph_scopes, run.findings)]
     entries = [(finding, {}) for finding in run.findings]
     return _log(run.tree, context, entries, notes, limits, {"command": "scan", "stats": _stats(run.stats)})
@@ -68,7 +69,7 @@ def check_document(run, context: ReportContext, limits: Limits = Limits()) -> di
             entries.append((new.finding, {"baselineState": "new", "patch": number, "introduced_by": new.introduced_by}))
         entries.extend((fixed, {"baselineState": "absent", "patch": number}) for fixed in result.fixed)
     entries.extend((finding, {"baselineState": "unchanged"}) for finding in unchanged_findings(run))
-    notes = [*run_notes(run.warnings, ()),
+    notes = [*run_notes(run.warnings, ()), *unanalysed_notes(run.unanalysed),
              *index_notes(context.index_file, run.tree, context.graph_scopes, [f for f, _ in entries])]
     patches = [{"index": n, "subject": r.patch.subject, "source": r.patch.source} for n, r in enumerate(run.patches, 1)]
     properties = {"command": "check-patch", "patches": patches, "unchanged": run.unchanged, "stats": _stats(run.stats)}
