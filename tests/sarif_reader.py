@@ -44,7 +44,8 @@ def finding_of(result: dict, rules: list[dict]) -> dict:
     assert list(flows) == ["reach", "teardown"]
     suppressions = result.get("suppressions", [])
     properties = result["properties"]
-    return {
+    fixed_by = {"fixed_by": properties["fixedBy"]} if "fixedBy" in properties else {}
+    return fixed_by | {
         "rule": result["ruleId"],
         "context": properties["context"],
         "severity": result["level"],
@@ -63,6 +64,7 @@ def finding_of(result: dict, rules: list[dict]) -> dict:
             f"{_SUPPRESSION_SOURCE[s['kind']]}: {s['justification']}" for s in suppressions
         ),
         "message": result["message"]["text"],
+        "finality": properties["finality"],
         "cycle": properties["cycle"],
     }
 

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from putlint.cli import cli, main
 
 FIXTURES = Path(__file__).parent / "fixtures"
-from trees import TREE
+from trees import TREE, rule_line
 PATCHES = FIXTURES / "patches"
 
 
@@ -29,8 +29,9 @@ def test_mbox_series_reports_new_and_fixed_per_patch(cache):
     data = json.loads(result.stdout)
     assert data["patches"] == [
         {"subject": "[PATCH 1/2] wbfs: drop the inode at once when the work is already queued", "applied": True,
-         "notes": [], "unanalysed": []},
-        {"subject": "[PATCH 2/2] wbfs: defer the iput in wbfs_drop", "applied": True, "notes": [], "unanalysed": []},
+         "notes": [], "unanalysed": [], "assumptions": []},
+        {"subject": "[PATCH 2/2] wbfs: defer the iput in wbfs_drop", "applied": True, "notes": [], "unanalysed": [],
+         "assumptions": []},
     ]
     assert data["unanalysed"] == []
     (new,) = data["new"]
@@ -38,7 +39,10 @@ def test_mbox_series_reports_new_and_fixed_per_patch(cache):
         "fs/wbfs/inode.c", 22, "final-put-in-writeback", "wbfs_drop_later")
     assert new["introduced_by"] == [{"path": "fs/wbfs/inode.c", "line": 22}]
     assert [(f["path"], f["line"], f["function"]) for f in data["fixed"]] == [("fs/wbfs/inode.c", 6, "wbfs_drop")]
-    assert data["unchanged"] == 18
+    assert data["fixed"][0]["fixed_by"] == [{"path": "fs/wbfs/inode.c", "line": 6, "side": "removed",
+                                             "text": "iput(inode);", "why": "the iput() is removed (deferred or dropped)"}]
+    assert data["gone"] == []
+    assert data["unchanged"] == 42
     assert {"version", "tree", "findings", "diagnostics", "stats"} <= set(data)
 
 
@@ -51,7 +55,7 @@ def test_text_reads_like_a_review_reply(cache):
     assert "  introduced by the added line fs/wbfs/inode.c:22" in lines
     assert "[PATCH 2/2] wbfs: defer the iput in wbfs_drop" in lines
     assert any(line.startswith("fixed: fs/wbfs/inode.c:6:2: iput()") for line in lines)
-    assert lines[-1] == "series: 1 new, 1 fixed, 18 unchanged"
+    assert lines[-1] == "series: 1 new, 1 fixed, 42 unchanged"
 
 
 def test_a_patch_that_only_fixes_exits_0_and_stdin_works(cache, tmp_path):
@@ -59,7 +63,7 @@ def test_a_patch_that_only_fixes_exits_0_and_stdin_works(cache, tmp_path):
     fix = (PATCHES / "0002-wbfs-defer-iput.patch").read_bytes()
     result = check(cache, "-", stdin=fix)
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1] == "series: 0 new, 1 fixed, 18 unchanged"
+    assert result.stdout.splitlines()[-1] == "series: 0 new, 1 fixed, 42 unchanged"
 
 
 def test_the_tree_is_never_written(cache):
@@ -124,7 +128,7 @@ def test_a_patch_outside_every_search_is_checked_without_searching_again(cache):
 
     first = check_series(open_tree(TREE), load_rules(), Path(cache), read_patches(UNRELATED, "quiet.patch"), jobs=1)
     assert first.stats["contexts_searched_again"] == []
-    assert (first.new, first.fixed, first.unchanged) == ((), (), 19)
+    assert (first.new, first.fixed, first.unchanged) == ((), (), 43)
     # The wbfs fix touches what the writeback search read: that context alone is searched again.
     fix = read_patches((PATCHES / "0002-wbfs-defer-iput.patch").read_bytes(), "fix")
     second = check_series(open_tree(TREE), load_rules(), Path(cache), fix, jobs=1)
@@ -173,7 +177,7 @@ def test_a_suppression_comment_in_the_patch_keeps_a_new_finding_from_failing_it(
         " holds I_SYNC (fs/fs-writeback.c) (self-deadlock: only this writeback worker completes it)"
         " [final-put-in-writeback] (comment: the caller holds another reference)"
     )
-    assert lines[-1] == "series: 0 new, 0 fixed, 19 unchanged, 1 new suppressed"
+    assert lines[-1] == "series: 0 new, 0 fixed, 43 unchanged, 1 new suppressed"
     data = json.loads(check(cache, "-", "-f", "json", stdin=SUPPRESSED).stdout)
     assert [(n["line"], n["suppressed"]) for n in data["new"]] == [(23, True)]
     (b4,) = json.loads(check(cache, "-", "-f", "b4", stdin=SUPPRESSED).stdout)
@@ -217,3 +221,69 @@ def test_a_constant_changed_by_the_patch_makes_a_ruled_out_put_reachable(cache):
     (new,) = data["new"]
     assert [hop["function"] for hop in new["reach"]][-3:] == ["walk_local", "walk_one", "iput"]
     assert data["fixed"] == []
+
+
+FINALITY = PATCHES / "finality"
+
+
+def test_a_take_and_drop_added_above_a_reported_put_fix_nothing(cache):
+    # The pair's own drop is enclosed by the take and the put below, which stays reported.
+    result = check(cache, str(FINALITY / "0001-wbfs-pin-the-inode-while-syncing.patch"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "[PATCH] wbfs: pin the inode while touching it in wbfs_drop", "  no change in findings", "",
+        "series: 0 new, 0 fixed, 43 unchanged"]
+
+
+def test_a_fix_names_the_lines_that_made_the_put_not_final(cache):
+    result = check(cache, str(FINALITY / "0002-wbfs-hold-the-inode-across-wbfs_drop.patch"), "-f", "json")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    (fixed,) = data["fixed"]
+    assert (fixed["line"], fixed["function"]) == (6, "wbfs_drop")
+    assert [(r["line"], r["side"], r["text"], r["why"]) for r in fixed["fixed_by"]] == [
+        (51, "added", "ihold(inode);", "ihold() in wbfs_writepages takes a reference on inode"),
+        (53, "added", "iput(inode);", "iput() drops it after the call"),
+    ]
+    # ... and the new drop is reported: the last one if the others leave meanwhile
+    (new,) = data["new"]
+    assert (new["line"], new["function"], new["confidence"], new["finality"]["kind"]) == (
+        53, "wbfs_writepages", "medium", "last-if-others-leave")
+    text = check(cache, str(FINALITY / "0002-wbfs-hold-the-inode-across-wbfs_drop.patch")).stdout.splitlines()
+    assert "  fixed by the added line fs/wbfs/inode.c:51: ihold(inode); (ihold() in wbfs_writepages takes a" \
+           " reference on inode)" in text
+
+
+def test_a_patch_to_a_function_a_rule_names_gets_a_note(cache):
+    result = check(cache, str(FINALITY / "0003-ceph-trace-request-release.patch"), "-f", "json")
+    assert result.exit_code == 0, result.output
+    (patch,) = json.loads(result.stdout)["patches"]
+    assert [(n["rule"], n["function"]) for n in patch["assumptions"]] == [
+        (f"rules/puts/inode.yaml:{rule_line('puts/inode.yaml', 'nonfinal_if_argument')}", "ceph_mdsc_release_request"),
+        (f"rules/puts/inode.yaml:{rule_line('puts/inode.yaml', 'nonfinal_if_argument', 1)}", "ceph_mdsc_release_request"),
+    ]
+    assert patch["assumptions"][0]["what"].startswith("put inode nonfinal_if_argument: the inode of a ceph request's dentry")
+    text = check(cache, str(FINALITY / "0003-ceph-trace-request-release.patch")).stdout
+    assert f"note: rules/puts/inode.yaml:{rule_line('puts/inode.yaml', 'nonfinal_if_argument')} assumes something of ceph_mdsc_release_request(), which this patch" \
+           " changes; re-check it: " in text
+
+
+def test_a_finding_that_disappears_without_a_reason_is_gone_not_fixed():
+    from putlint.checkpatch import _Judge, _compare
+    from putlint.findings import Finding, Hop
+    from putlint.fixes import PatchLines
+    from putlint.patches import Patch
+
+    hops = (Hop("entry", "fs/a.c", 1, "context entry: x"), Hop("iput", "fs/a.c", 5, "call"))
+    finding = Finding("final-put-in-writeback", "writeback", "error", "high", "fs/a.c", 5, 2, "f", "iput", "w",
+                      hops, hops, "m").with_fingerprint()
+    unrelated = Patch("[PATCH] b: words", 1, 1, "p", "--- a/fs/b.c\n+++ b/fs/b.c\n@@ -1 +1 @@\n-x\n+y\n")
+
+    class Silent:
+        def explain(self, path, line, context):
+            return []
+
+    judge = _Judge(Silent(), {})
+    _new, fixed, _fixed_by, gone = _compare(
+        {(finding.fingerprint, 0): finding}, {}, PatchLines.of(unrelated), judge, lambda path: None, (), {})
+    assert (fixed, gone) == ((), (finding,))

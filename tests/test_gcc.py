@@ -39,7 +39,7 @@ def test_every_hop_is_a_note_at_its_definition_or_call_site(tmp_path):
         "fs/inode.c:7: note: teardown 4/4: call site: evict calls inode_wait_for_writeback [wait: sleeps until I_SYNC"
         " clears, and this writeback worker holds I_SYNC (fs/fs-writeback.c)]",
     ]
-    assert lines[-1] == "7 finding(s), 1 suppressed"
+    assert lines[-1] == "12 finding(s), 1 suppressed"
     notes = [NOTE.match(line) for line in lines if ": note: " in line]
     as_json = CliRunner().invoke(cli, ["scan", str(TREE), "fs/wbfs/inode.c", "--cache-dir", str(tmp_path), "-j", "1",
                                        "-f", "json"])
@@ -79,4 +79,4 @@ def test_check_patch_gcc_has_the_introducing_line_and_the_fixed_put_as_notes(tmp
     assert "fs/wbfs/inode.c:22: note: introduced by this added line of patch 1" in lines
     assert lines[-3] == "patch 2: [PATCH 2/2] wbfs: defer the iput in wbfs_drop"
     assert lines[-2].startswith("fs/wbfs/inode.c:6:2: note: fixed by patch 2: iput() may drop the last inode")
-    assert lines[-1] == "series: 1 new, 1 fixed, 18 unchanged"
+    assert lines[-1] == "series: 1 new, 1 fixed, 42 unchanged"

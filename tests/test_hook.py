@@ -52,7 +52,7 @@ def test_staged_iput_on_the_writepages_path_is_reported(repo, tmp_path):
 def test_unstaged_changes_are_not_checked_and_fixes_pass(repo, tmp_path):
     source = repo / "fs" / "wbfs" / "inode.c"
     text = source.read_text()
-    source.write_text(text.replace("\t// ruleid: final-put-in-writeback\n\tiput(inode);\n", "\twbfs_forget(inode);\n", 1))
+    source.write_text(text.replace("\t// ruleid: final-put-in-writeback (unknown)\n\tiput(inode);\n", "\twbfs_forget(inode);\n", 1))
     git(repo, "add", "fs/wbfs/inode.c")
     # An unstaged bad change on top (an iput on the writepages path) must not count.
     source.write_text(source.read_text().replace(

@@ -98,7 +98,7 @@ def test_the_text_summary_says_what_could_not_be_analysed(hostile_tree, hostile_
     done = putlint("scan", str(hostile_tree), "--cache-dir", str(hostile_scan[1]), env={"PUTLINT_PARSE_TIMEOUT": "8"})
     assert done.returncode == 1
     tail = done.stdout.splitlines()[-2:]
-    assert tail[0] == "18 finding(s), 1 suppressed"
+    assert tail[0] == "42 finding(s), 1 suppressed"
     assert tail[1].startswith("could not analyse: 3 file(s): drivers/hostile/binary.c (unreadable: binary file")
     assert "drivers/hostile/deep.c (timeout: parsing took over 8 s" in tail[1]
 

@@ -32,7 +32,7 @@ def test_the_cli_runs_the_layered_fixtures_and_counts_known_gaps():
     result = CliRunner().invoke(cli, ["test-rules", str(RULES)])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1] == (
-        "rule tests passed: 44 annotations, 18 findings, 0 missing, 0 unexpected;"
+        "rule tests passed: 66 annotations, 39 findings, 0 missing, 0 unexpected;"
         " known gaps: 0 todoruleid, 0 todook"
     )
 
@@ -42,6 +42,15 @@ def test_a_todoruleid_that_is_reported_must_be_promoted(fixtures):
     result = run_rule_tests(fixtures, load_rules())
     assert [(a.kind, a.path, a.line) for a in result.promote] == [("todoruleid", "fs/wbfs/inode.c", 6)]
     assert result.unexpected == () and not result.passed
+
+
+def test_a_ruleid_may_name_the_finality_kind_it_expects(fixtures):
+    _swap_first(fixtures / WBFS, "// ruleid: final-put-in-writeback (unknown)", "// ruleid: final-put-in-writeback (last-by-design)")
+    result = run_rule_tests(fixtures, load_rules())
+    assert [(a.line, a.finality, found) for a, found in result.wrong_finality] == [(6, "last-by-design", "unknown")]
+    assert not result.passed
+    output = CliRunner().invoke(cli, ["test-rules", str(fixtures)]).stdout
+    assert "fs/wbfs/inode.c:6: finality unknown, not last-by-design [final-put-in-writeback]" in output
 
 
 def test_a_todook_must_still_be_reported(fixtures):

@@ -14,12 +14,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import coverage, fingerprints, parse, store
+from .explain import Explainer
 from .facts import COLUMNS, KINDS
 from .findings import Finding
+from .fixes import FixedBy, PatchLines, changed_functions, cheap_reasons, cited_reasons, notes
 from .graph import Program
 from .index import IndexRun, parse_timeout, update_index_while
 from .patches import Patch, added_lines, apply_series, removed_lines, touched_paths
 from .processes import unordered_map
+from .rulefinality import Assumption, assumptions
 from .ruleset import RuleSet
 from .saved import Saved, open_program, read_ahead, saved_findings, saved_program
 from .search import ContextResult, search_contexts
@@ -41,6 +44,9 @@ class PatchResult:
     fixed: tuple[Finding, ...]
     unanalysed: tuple[coverage.Unanalysed, ...] = ()  # touched lines that could not be checked
     notes: tuple[str, ...] = ()  # how it was applied (hunks at an offset)
+    fixed_by: tuple[tuple[FixedBy, ...], ...] = ()  # aligned with `fixed`: the lines that fixed each
+    gone: tuple[Finding, ...] = ()  # disappeared with no line of the patch to explain it: a defect
+    assumptions: tuple[Assumption, ...] = ()  # rule parts assuming something of a function it changes
 
     @property
     def new(self) -> tuple[NewFinding, ...]:
@@ -63,6 +69,8 @@ class CheckRun:
     stats: dict = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     unanalysed: tuple[coverage.Unanalysed, ...] = ()  # the patches' and the searches' limits
+    fixed_by: tuple[tuple[FixedBy, ...], ...] = ()  # aligned with `fixed`
+    gone: tuple[Finding, ...] = ()
 
     @property
     def blocking(self) -> tuple[NewFinding, ...]:
@@ -286,50 +294,107 @@ def _check_series(
         before = _keyed(overlay.change(changes))
         previous = before
         results = []
+        judge = _Judge(Explainer(program, rules, patched), assumptions(rules))
         for patch in patches:
-            result, previous = _check_patch(patch, root, texts, overlay, previous, graph_scopes, problems, allowlist)
+            result, previous = _check_patch(patch, root, texts, overlay, previous, graph_scopes, problems, allowlist,
+                                            judge)
             results.append(result)
         limits = coverage.of_searches(overlay.state, rules.limits)
-    # Series-level new findings as the patch that introduced them reported them, so the
-    # line numbers agree with `introduced_by` (both in that patch's coordinates).
-    remaining = previous.keys() - before.keys()
+    stats = {
+        "files": len(index_run.files),
+        "contexts_searched_again": overlay.searched,
+        "seconds": round(time.monotonic() - started, 2),
+    }
+    return _series(root, before, previous, results, judge.same, stats, warnings, limits)
+
+
+@dataclass
+class _Judge:
+    """What a patch's comparison needs: an explainer of the patched tree, the
+    rules' assumptions, and the findings that stayed under changed chains
+    (a key after a patch -> the key before it)."""
+
+    explainer: Explainer
+    assumed: dict
+    same: dict = field(default_factory=dict)
+
+
+def _series(root, before, after, results, same, stats, warnings, limits) -> CheckRun:
+    """The series as a whole: new findings as the patch that introduced them
+    reported them (so their lines agree with `introduced_by`, both in that
+    patch's coordinates), and fixed ones with the reasons the patch that fixed
+    them gave; one that disappeared without a reason is gone, not fixed."""
+    renamed = {same[k] for k in after if k in same}
+    remaining = after.keys() - before.keys() - same.keys()
     latest = {key: n for r in results for key, n in r.new_keys if key in remaining}
     series_new = sorted(latest.values(), key=lambda n: n.finding.sort_key())
-    series_fixed = tuple(before[k] for k in sorted(before.keys() - previous.keys(), key=lambda k: before[k].sort_key()))
+    reasons = {f.fingerprint: why for r in results for f, why in zip(r.fixed, r.fixed_by)}
+    lost = sorted(before.keys() - after.keys() - renamed, key=lambda k: before[k].sort_key())
+    series_fixed = tuple(before[k] for k in lost if before[k].fingerprint in reasons)
     return CheckRun(
         root,
         tuple(results),
         tuple(series_new),
         series_fixed,
-        len(before.keys() & previous.keys()),
-        tuple(sorted(previous.values(), key=Finding.sort_key)),
-        {
-            "files": len(index_run.files),
-            "contexts_searched_again": overlay.searched,
-            "seconds": round(time.monotonic() - started, 2),
-        },
+        len(before.keys() & after.keys()) + len(renamed),
+        tuple(sorted(after.values(), key=Finding.sort_key)),
+        stats,
         tuple(warnings),
         (*dict.fromkeys(u for r in results for u in r.unanalysed), *limits),
+        tuple(reasons[f.fingerprint] for f in series_fixed),
+        tuple(before[k] for k in lost if before[k].fingerprint not in reasons),
     )
 
 
-def _check_patch(patch, root, texts, overlay: _Overlay, previous, graph_scopes, problems, allowlist):
+def _check_patch(patch, root, texts, overlay: _Overlay, previous, graph_scopes, problems, allowlist, judge: _Judge):
     """Apply one patch to `texts` and search what it changed: (its result, the findings after it)."""
     earlier = dict(texts)
     removed = removed_lines(patch)
     rows_before = {path: overlay.previous(path) for path in removed}
-    notes: list[str] = []
-    apply_series(root, [patch], texts, notes)
+    notes_applied: list[str] = []
+    apply_series(root, [patch], texts, notes_applied)
     # Only what this patch touched is parsed again.
     changes, failed = _reparse({p: t for p, t in texts.items() if p not in earlier or earlier[p] != t}, graph_scopes)
     problems.update(failed)
+    old_rows = {path: overlay.previous(path) for path in changes}
     current = _keyed(overlay.change(changes))
     added = added_lines(patch)
-    introduced = sorted(current.keys() - previous.keys(), key=lambda k: current[k].sort_key())
-    marked = mark_suppressed((current[key] for key in introduced), overlay.sources, allowlist)
-    new_keys = tuple(
-        (key, NewFinding(finding, _introduced_by(finding, added))) for key, finding in zip(introduced, marked)
-    )
-    fixed = tuple(previous[key] for key in sorted(previous.keys() - current.keys(), key=lambda k: previous[k].sort_key()))
+    lines = PatchLines.of(patch)
+    new_keys, fixed, fixed_by, gone = _compare(previous, current, lines, judge, overlay.sources, allowlist, added)
     unchecked = coverage.of_touched(added, removed, rows_before.get, overlay.previous, problems)
-    return PatchResult(patch, new_keys, fixed, tuple(unchecked), tuple(notes)), current
+    changed = set().union(set(), *(changed_functions(p, old_rows[p], changes[p], lines) for p in changes))
+    result = PatchResult(patch, new_keys, fixed, tuple(unchecked), tuple(notes_applied), fixed_by, gone,
+                         notes(changed, judge.assumed))
+    return result, current
+
+
+def _compare(previous, current, lines: PatchLines, judge: _Judge, sources, allowlist, added):
+    """One patch's new keys, fixed findings (each with the lines that fixed it)
+    and gone ones; a finding whose chains changed but whose put stays
+    reported at the same place is neither (`judge.same` remembers it)."""
+    introduced = current.keys() - previous.keys()
+    at = {(f.rule, f.path, f.line, f.col): k for k, f in current.items() if k in introduced}
+    fixed, fixed_by, gone = [], [], []
+    for key in sorted(previous.keys() - current.keys(), key=lambda k: previous[k].sort_key()):
+        finding = previous[key]
+        moved = lines.moved(finding.path, finding.line)
+        twin = at.get((finding.rule, finding.path, moved, finding.col))
+        if twin is not None:
+            judge.same[twin] = judge.same.get(key, key)
+            introduced.discard(twin)
+            continue
+        reasons = cheap_reasons(finding, lines)
+        if not reasons and moved is not None:
+            stories = judge.explainer.explain(finding.path, moved, finding.context)
+            if any(story.reported for story in stories):
+                continue  # still reported there, under chains a key pairing did not see
+            reasons = cited_reasons([e for story in stories for _, ev in story.reasons for e in ev], lines)
+        if reasons:
+            fixed.append(finding)
+            fixed_by.append(reasons)
+        else:
+            gone.append(finding)
+    ordered = sorted(introduced, key=lambda k: current[k].sort_key())
+    marked = mark_suppressed((current[key] for key in ordered), sources, allowlist)
+    new_keys = tuple((key, NewFinding(finding, _introduced_by(finding, added))) for key, finding in zip(ordered, marked))
+    return new_keys, tuple(fixed), tuple(fixed_by), tuple(gone)

@@ -9,11 +9,13 @@ import signal
 import sys
 import traceback
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from . import __version__, cache, options, store
+from .evidence import at_least
 from .errors import (
     EXIT_CLEAN,
     EXIT_FINDINGS,
@@ -74,9 +76,10 @@ def index(tree, paths, jobs, cache_dir, exclude, parse_all) -> None:
 @options.config
 @options.no_config
 @options.strict
+@options.min_confidence
 def scan(
     tree, paths, jobs, cache_dir, exclude, output_format, output, source_url, rules_dirs, select, ignore, exit_zero,
-    graph_scope, config, no_config, strict,
+    graph_scope, config, no_config, strict, min_confidence,
 ) -> None:
     """Report final puts that a context reaches while their teardown waits on it.
 
@@ -110,6 +113,7 @@ def scan(
                 progress=progress,
             )
         _print_problems(run.warnings, run.diagnostics)
+        run = replace(run, findings=tuple(f for f in run.findings if at_least(f.confidence, min_confidence)))
         emit(writer(output_format, context), run, output)
     _exit_if_strict(strict, run.unanalysed)
     active = sum(1 for finding in run.findings if not finding.suppressed)
@@ -129,8 +133,10 @@ def scan(
 @options.config
 @options.no_config
 @options.strict
+@options.min_confidence
 def check_patch(
-    files, tree, output_format, output, source_url, cache_dir, graph_scope, rules_dirs, jobs, config, no_config, strict
+    files, tree, output_format, output, source_url, cache_dir, graph_scope, rules_dirs, jobs, config, no_config, strict,
+    min_confidence,
 ) -> None:
     """Report what a patch series introduces and what it fixes.
 
@@ -166,6 +172,7 @@ def check_patch(
         run = check_series(root, ruleset, cache_dir, patches, graph_scopes, jobs, allowlist=settings.allowlist)
         for warning in run.warnings:
             click.echo(warning, err=True)
+        run = _confident(run, min_confidence)
         emit(writer(output_format, context, check=True), run, output)
     _exit_if_strict(strict, run.unanalysed)
     sys.exit(EXIT_FINDINGS if run.blocking else EXIT_CLEAN)
@@ -211,6 +218,31 @@ def hook(cache_dir, graph_scope, rules_dirs, config, no_config, strict) -> None:
     sys.exit(EXIT_FINDINGS if run.blocking else EXIT_CLEAN)
 
 
+@cli.command(epilog=EXIT_CODES_HELP)
+@click.argument("target")
+@click.option("--context", "context_id", default=None, metavar="ID", help="Explain for this context only.")
+@click.option("--tree", "tree", default=None, type=click.Path(path_type=str), help="The kernel tree (default: $PUTLINT_TREE or .).")
+@options.cache_dir
+@options.graph_scope
+@options.rules
+@options.jobs
+def explain(target, context_id, tree, cache_dir, graph_scope, rules_dirs, jobs) -> None:
+    """Why a put site is reported or not: TARGET is PATH:LINE or a finding's FINGERPRINT.
+
+    For each context: both chains with the code around every hop and the
+    finality evidence, or exactly what ruled the put out.
+    """
+    from .explain import run_explain
+
+    root = _tree(tree)
+    text, reported = run_explain(
+        root, load_rules(tuple(rules_dirs)), target, context_id, cache_dir or store.default_cache_dir(),
+        relative_scopes(root, tuple(graph_scope)), jobs,
+    )
+    click.echo(text, nl=False)
+    sys.exit(EXIT_FINDINGS if reported else EXIT_CLEAN)
+
+
 @cli.group()
 def rules() -> None:
     """List and show the checks (shipped and from --rules)."""
@@ -248,6 +280,8 @@ def test_rules(directory, rules_dirs) -> None:
         click.echo(f"{annotation.path}:{annotation.line}: reported now: make this todoruleid a ruleid [{annotation.rule}]")
     for annotation in result.misplaced:
         click.echo(f"{annotation.path}:{annotation.line}: annotates {annotation.rule} in another check's case folder")
+    for annotation, found in result.wrong_finality:
+        click.echo(f"{annotation.path}:{annotation.line}: finality {found}, not {annotation.finality} [{annotation.rule}]")
     for rule in result.untested:
         click.echo(f"rule {rule}: needs at least one // ruleid: and one // ok: case")
     verdict = "passed" if result.passed else "failed"
@@ -257,6 +291,19 @@ def test_rules(directory, rules_dirs) -> None:
         f" known gaps: {result.count('todoruleid')} todoruleid, {result.count('todook')} todook"
     )
     sys.exit(EXIT_CLEAN if result.passed else EXIT_FINDINGS)
+
+
+def _confident(run, minimum: str):
+    """A check-patch run with the new findings below `minimum` confidence left out."""
+    if minimum == "low":
+        return run
+
+    def keep(finding) -> bool:
+        return at_least(finding.confidence, minimum)
+
+    patches = tuple(replace(r, new_keys=tuple((k, n) for k, n in r.new_keys if keep(n.finding))) for r in run.patches)
+    return replace(run, patches=patches, new=tuple(n for n in run.new if keep(n.finding)),
+                   after=tuple(f for f in run.after if keep(f)))
 
 
 def _index(tree, paths, jobs, cache_dir, exclude, parse_all) -> IndexRun:

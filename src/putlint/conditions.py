@@ -187,3 +187,11 @@ def known_at(
             continue
         return template
     return None
+
+
+def decided_at(site: CallSite, template: str, argument: str) -> int:
+    """The line where the condition `template` on `argument` was decided for
+    `site` (see `known_at`), the site's own line when not found."""
+    atom, _holds = template_atom(template, argument)
+    known = known_atoms(site).get(atom)
+    return known[1] if known else site.line

@@ -6,6 +6,8 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .evidence import Finality
+
 
 @dataclass(frozen=True, slots=True)
 class Hop:
@@ -41,6 +43,7 @@ class Finding:
     suppressed: bool = False
     suppression: str = ""
     fingerprint: str = field(default="")
+    finality: Finality = Finality()  # why the put may be the last (evidence.py)
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.col, self.rule)

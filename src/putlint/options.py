@@ -74,3 +74,11 @@ def tree_arguments(command):
     ):
         command = decorator(command)
     return command
+
+min_confidence = click.option(
+    "--min-confidence",
+    type=click.Choice(("high", "medium", "low")),
+    default="low",
+    show_default=True,
+    help="Report only findings of this confidence or higher (see `finality` in the README).",
+)

@@ -29,6 +29,11 @@ class Mapping:
             self.items[key.value] = value
             self.key_lines[key.value] = line
 
+    @property
+    def where(self) -> str:
+        """`file:line` of this mapping, as evidence and notes cite a rule."""
+        return f"{self.source}:{self.line}"
+
     def error(self, line: int, message: str) -> InputError:
         return InputError(f"{self.source}:{line}: {message}")
 

@@ -20,11 +20,12 @@ from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 
+from . import rulefinality
+from .rulefinality import ArgumentReason, Bracket, ConditionReason, DistinctObject
 from .errors import InputError
 from .waits import CYCLES, Wait, Worker, read_waits, read_workers
 from .rulefile import (
     Mapping,
-    check_condition,
     check_regex,
     identifier,
     number,
@@ -88,69 +89,16 @@ class TeardownCut:
     callee: str
     subsystem: str
     why: str
-
-
-@dataclass(frozen=True, slots=True)
-class DistinctObject:
-    """A put that drops another object than the ones the context waits on, told
-    by all of those given of: `origin`, a regular expression on the function
-    whose result the put's local argument last came from; `argument`, one on
-    the argument's text (`req->r_parent`); `function`, the function making the
-    put; `condition`, a condition known at the put site (`S_ISDIR($ARG->i_mode)`,
-    see `conditions.known_at`)."""
-
-    why: str
-    origin: str = ""
-    argument: str = ""
-    function: str = ""
-    condition: str = ""
-    except_subsystems: tuple[str, ...] = ()  # where it does not hold (see graph.subsystem_of)
-
-    @property
-    def text(self) -> str:
-        parts = []
-        if self.function:
-            parts.append(f"in {self.function}")
-        if self.argument:
-            parts.append(f"of {self.argument}")
-        if self.origin:
-            parts.append(f"of a local from {self.origin}")
-        if self.condition:
-            parts.append(f"when {self.condition.replace('$ARG', 'x')} is known")
-        return "put " + ", ".join(parts)
-
-
-@dataclass(frozen=True, slots=True)
-class ArgumentReason:
-    """A regular expression on the put's argument, or on what a caller on the
-    chain passed for it (`d_inode(req->r_dentry)`)."""
-
-    argument: str
-    why: str
-
-
-@dataclass(frozen=True, slots=True)
-class Bracket:
-    """A caller on the chain calls one of `take` before the call that leads to
-    the put and one of `drop` after it: it holds a reference across the put."""
-
-    take: tuple[str, ...]
-    drop: tuple[str, ...]
-    why: str
-
-
-@dataclass(frozen=True, slots=True)
-class ConditionReason:
-    """A condition on the put's argument `$ARG`, C syntax: `!d_inode($ARG)`."""
-
-    condition: str
-    why: str
+    where: str = ""
+    assumes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class FunctionReason:
     function: str
     why: str
+    where: str = ""
+    assumes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +106,8 @@ class CutEdge:
     caller: str
     callee: str
     why: str
+    where: str = ""
+    assumes: tuple[str, ...] = ()
 
 
 # -- readers of the keys that hold parts -------------------------------------
@@ -187,67 +137,29 @@ def _masked_scope(mapping: Mapping, key: str) -> MaskedScope:
 def _teardown_cuts(mapping: Mapping, key: str) -> tuple[TeardownCut, ...]:
     cuts = []
     for item in mapping.mappings(key):
-        item.check_keys({"caller", "callee", "subsystem", "why"})
+        item.check_keys({"caller", "callee", "subsystem", "why", "assumes"})
         cuts.append(
-            TeardownCut(item.text("caller"), item.text("callee"), item.text("subsystem", required=False), item.text("why"))
+            TeardownCut(
+                item.text("caller"), item.text("callee"), item.text("subsystem", required=False), item.text("why"),
+                item.where, item.words("assumes"),
+            )
         )
     return tuple(cuts)
-
-
-def _distinct_objects(mapping: Mapping, key: str) -> tuple[DistinctObject, ...]:
-    distinct = []
-    kinds = ("origin", "argument", "function", "condition")
-    for item in mapping.mappings(key):
-        item.check_keys({*kinds, "why", "except_subsystems"})
-        given = {kind: item.text(kind, required=False) for kind in kinds}
-        if not any(given.values()):
-            raise item.error(item.line, "a distinct object names one or more of 'origin', 'argument', 'function', 'condition'")
-        for kind in ("origin", "argument"):
-            if given[kind]:
-                check_regex(item, kind, given[kind])
-        if given["condition"]:
-            check_condition(item, "condition", given["condition"])
-        distinct.append(DistinctObject(item.text("why"), **given, except_subsystems=item.words("except_subsystems")))
-    return tuple(distinct)
 
 
 def _cut_edges(mapping: Mapping, key: str) -> tuple[CutEdge, ...]:
     cuts = []
     for item in mapping.mappings(key):
-        item.check_keys({"caller", "callee", "why"})
-        cuts.append(CutEdge(item.text("caller"), item.text("callee"), item.text("why")))
+        item.check_keys({"caller", "callee", "why", "assumes"})
+        cuts.append(CutEdge(item.text("caller"), item.text("callee"), item.text("why"), item.where, item.words("assumes")))
     return tuple(cuts)
 
 
 def _function_reasons(mapping: Mapping, key: str) -> tuple[FunctionReason, ...]:
     found = []
     for item in mapping.mappings(key):
-        item.check_keys({"function", "why"})
-        found.append(FunctionReason(item.text("function"), item.text("why")))
-    return tuple(found)
-
-
-def _brackets(mapping: Mapping, key: str) -> tuple[Bracket, ...]:
-    found = []
-    for item in mapping.mappings(key):
-        item.check_keys({"take", "drop", "why"})
-        found.append(Bracket(item.words("take", required=True), item.words("drop", required=True), item.text("why")))
-    return tuple(found)
-
-
-def _condition_reasons(mapping: Mapping, key: str) -> tuple[ConditionReason, ...]:
-    found = []
-    for item in mapping.mappings(key):
-        item.check_keys({"condition", "why"})
-        found.append(ConditionReason(check_condition(item, "condition", item.text("condition")), item.text("why")))
-    return tuple(found)
-
-
-def _argument_reasons(mapping: Mapping, key: str) -> tuple[ArgumentReason, ...]:
-    found = []
-    for item in mapping.mappings(key):
-        item.check_keys({"argument", "why"})
-        found.append(ArgumentReason(check_regex(item, "argument", item.text("argument")), item.text("why")))
+        item.check_keys({"function", "why", "assumes"})
+        found.append(FunctionReason(item.text("function"), item.text("why"), item.where, item.words("assumes")))
     return tuple(found)
 
 
@@ -331,10 +243,20 @@ class Context:
         ],
     )
     distinct_objects: tuple[DistinctObject, ...] = rule_key(
-        _distinct_objects, stat="distinct_objects", show=lambda r, v: [f"another object: {d.text}: {d.why}" for d in v]
+        rulefinality.distinct_objects, stat="distinct_objects", show=lambda r, v: [f"another object: {d.text}: {d.why}" for d in v]
     )
     reach_cuts: tuple[CutEdge, ...] = rule_key(  # calls this context never makes, though others may
         _cut_edges, show=lambda r, v: [f"never in this context: {c.caller} -> {c.callee}: {c.why}" for c in v]
+    )
+    pins: tuple[rulefinality.Pin, ...] = rule_key(  # how the context keeps alive what it waits on
+        rulefinality.pins,
+        stat="nonfinal",
+        show=lambda r, v: [
+            f"pins the {p.object} by {p.by}" + ("" if p.reference else ", with no reference") + f": {p.why}" for p in v
+        ],
+    )
+    last_if_others_leave: tuple[DistinctObject, ...] = rule_key(  # reported as last only if others leave
+        rulefinality.distinct_objects, show=lambda r, v: [f"last only if others leave: {d.text}: {d.holders}: {d.why}" for d in v]
     )
 
 
@@ -345,14 +267,22 @@ class Put:
     object: str = rule_key(required_text, default="")
     functions: tuple[str, ...] = rule_key(required_words)
     description: str = rule_key(required_text, default="")
-    nonfinal_if_preceded_by: tuple[str, ...] = rule_key(
-        words, stat="nonfinal", show=lambda r, v: [f"not final: {r.functions[0]}() after {t}() in the same function" for t in v]
+    takes: tuple[str, ...] = rule_key(  # calls that take (or return) a reference on the object
+        words,
+        stat="nonfinal",
+        show=lambda r, v: [
+            f"not final: {r.functions[0]}() enclosed by a take ({'/'.join(v)}) before and a drop after, on every path"
+        ]
+        if v
+        else [],
     )
-    nonfinal_if_from: tuple[FunctionReason, ...] = rule_key(  # the put's argument came from one of these
-        _function_reasons, stat="nonfinal", show=_put_lines("not final: {}({}(...)): {}", lambda i: (i.function, i.why))
+    nonfinal_if_from: tuple[rulefinality.HeldOrigin, ...] = rule_key(  # found from an object held across the put
+        rulefinality.held_origins,
+        stat="nonfinal",
+        show=_put_lines("not final: {}({}(x)) while x is held across it: {}", lambda i: (i.function, i.why)),
     )
     held_across_by: tuple[Bracket, ...] = rule_key(  # a reference a caller on the chain holds across the call
-        _brackets,
+        rulefinality.brackets,
         stat="nonfinal",
         show=lambda r, v: [
             f"not final: a caller on the chain calls {'/'.join(b.take)} before and {'/'.join(b.drop)} after: {b.why}"
@@ -360,10 +290,10 @@ class Put:
         ],
     )
     nonfinal_if_argument: tuple[ArgumentReason, ...] = rule_key(  # the object, as the chain passes it down
-        _argument_reasons, stat="nonfinal", show=_put_lines("not final: {}() of {}: {}", lambda i: (i.argument, i.why))
+        rulefinality.argument_reasons, stat="nonfinal", show=_put_lines("not final: {}() of {}: {}", lambda i: (i.argument, i.why))
     )
     harmless_when: tuple[ConditionReason, ...] = rule_key(  # known at the put site: it tears nothing down
-        _condition_reasons,
+        rulefinality.condition_reasons,
         stat="harmless_puts",
         show=_put_lines("harmless: {}() when {} is known at the put: {}", lambda i: (i.condition.replace("$ARG", "x"), i.why)),
     )
@@ -372,6 +302,18 @@ class Put:
     )
     harmless_unless_null_from: tuple[str, ...] = rule_key(  # of those, the ones that undo it only when they return NULL
         words, show=lambda r, v: [f"  ({'/'.join(v)} only when it returns NULL)"] if v else []
+    )
+    accessors: tuple[str, ...] = rule_key(words)  # give the same object in another type: ceph_inode(inode)
+    owned_by: tuple[str, ...] = rule_key(words)  # ops struct types whose definers own the object (search.owners)
+    holders: str = rule_key(text, default="")  # who else holds the object, as "last if others leave" names them
+    drops_others: tuple[rulefinality.Dropper, ...] = rule_key(  # a call of one before the put makes it last by design
+        rulefinality.droppers, show=_put_lines("last by design: {}() after {}(): {}", lambda i: (i.function, i.why))
+    )
+    drops_lower: tuple[rulefinality.Dropper, ...] = rule_key(  # puts of another filesystem's object (stacking)
+        rulefinality.droppers, show=_put_lines("teardown goes on below: {}() in {}(): {}", lambda i: (i.function, i.why))
+    )
+    last_by_design: tuple[rulefinality.ByDesign, ...] = rule_key(
+        rulefinality.by_design, show=_put_lines("last by design: {}() in {}(): {}", lambda i: (i.function, i.why))
     )
 
 
@@ -440,8 +382,18 @@ class RuleSet:
 # -- loading -----------------------------------------------------------------
 
 
+_REMOVED = {
+    "nonfinal_if_preceded_by": "an earlier take in the same function is no evidence that a put is not the last"
+    " (it is how a put becomes the last); list the taking functions under 'takes', which count only when"
+    " a take before and a drop after enclose the put on every path",
+}
+
+
 def _keyed_values(cls, mapping: Mapping, extra: set[str] = frozenset()) -> dict:
     keys = rule_keys(cls)
+    for key, why in _REMOVED.items():
+        if key in mapping.key_lines:
+            raise mapping.error(mapping.key_lines[key], f"{key!r} is no longer a rule key: {why}")
     mapping.check_keys({f.name for f in keys} | extra)
     return {f.name: f.metadata["read"](mapping, f.name) for f in keys}
 
@@ -502,6 +454,11 @@ def load_rules(extra_dirs: tuple[Path, ...] = ()) -> RuleSet:
         for put in check.puts:
             if put not in puts:
                 raise InputError(f"{check.source}: put {put!r} is not defined in any puts/ file")
+    for rule in (*contexts.values(), *puts.values()):
+        for item in (*getattr(rule, "pins", ()), *getattr(rule, "nonfinal_if_from", ())):
+            kind = getattr(item, "object", "") or getattr(item, "holder", "")
+            if kind and kind not in puts:
+                raise InputError(f"{item.where}: {kind!r} is not a put defined in any puts/ file")
     return RuleSet(
         contexts,
         puts,

@@ -6,7 +6,8 @@ miniature kernel (the generic code the chains run through) and each
 laid over the base; all cases are laid over it together and scanned once.
 
 `// ruleid: ID` above a line says check ID must report it; `// ok: ID` says it
-must not. `// todoruleid: ID` marks a known gap (should be reported, is not
+must not. `// ruleid: ID (KIND)` also says the finding's finality kind
+(`last-by-design`, `last-if-others-leave`, `unknown`; see `evidence`). `// todoruleid: ID` marks a known gap (should be reported, is not
 yet) and `// todook: ID` a known false alarm (is reported, should not be):
 they are counted and printed, and fail the run once they stop being true, so
 that they are promoted. The set of findings must equal the set of `ruleid`
@@ -30,7 +31,9 @@ from .ruleset import RuleSet
 from .scan import scan
 from .tree import discover, open_tree
 
-_ANNOTATION = re.compile(r"^\s*(?://|/\*)\s*(todoruleid|todook|ruleid|ok):\s*([\w\s,-]+?)\s*(?:\*/)?\s*$")
+_ANNOTATION = re.compile(
+    r"^\s*(?://|/\*)\s*(todoruleid|todook|ruleid|ok):\s*([\w\s,-]+?)\s*(?:\(([\w-]+)\))?\s*(?:\*/)?\s*$"
+)
 BASE = "base"
 
 
@@ -40,6 +43,7 @@ class Annotation:
     rule: str
     path: str
     line: int  # the line it applies to
+    finality: str = ""  # the finality kind a ruleid expects, "" for any
 
 
 @dataclass(frozen=True)
@@ -51,10 +55,13 @@ class RuleTestResult:
     findings: int
     promote: tuple[Annotation, ...] = ()  # todoruleid lines now reported: make them ruleid
     misplaced: tuple[Annotation, ...] = ()  # annotations of another check in a check's case folder
+    wrong_finality: tuple[tuple[Annotation, str], ...] = ()  # (ruleid with a kind, the kinds found there)
 
     @property
     def passed(self) -> bool:
-        return not (self.missing or self.unexpected or self.untested or self.promote or self.misplaced)
+        return not (
+            self.missing or self.unexpected or self.untested or self.promote or self.misplaced or self.wrong_finality
+        )
 
     def count(self, kind: str) -> int:
         return sum(1 for a in self.annotations if a.kind == kind)
@@ -73,7 +80,7 @@ def annotations_of(path: str, text: str) -> list[Annotation]:
         ):
             target += 1
         for rule in match.group(2).split(","):
-            found.append(Annotation(match.group(1), rule.strip(), path, target + 1))
+            found.append(Annotation(match.group(1), rule.strip(), path, target + 1, match.group(3) or ""))
     return found
 
 
@@ -122,6 +129,9 @@ def run_rule_tests(directory: Path, rules: RuleSet, jobs: int | None = 1) -> Rul
         with tempfile.TemporaryDirectory(prefix="putlint-rules-") as cache:
             run = scan(root, rules, Path(cache), jobs=jobs)
     reported = {(f.path, f.line, f.rule) for f in run.findings if not f.suppressed}
+    kinds: dict[tuple[str, int, str], set[str]] = {}
+    for f in run.findings:
+        kinds.setdefault((f.path, f.line, f.rule), set()).add(f.finality.kind)
 
     def where(a: Annotation) -> tuple[str, int, str]:
         return (a.path, a.line, a.rule)
@@ -140,4 +150,9 @@ def run_rule_tests(directory: Path, rules: RuleSet, jobs: int | None = 1) -> Rul
             or not any(a.rule == rule and a.kind == "ok" for a in annotations)
         )
     )
-    return RuleTestResult(tuple(annotations), missing, unexpected, untested, len(reported), promote, misplaced)
+    wrong = tuple(
+        (a, ", ".join(sorted(kinds[where(a)])))
+        for a in annotations
+        if a.kind == "ruleid" and a.finality and where(a) in kinds and kinds[where(a)] != {a.finality}
+    )
+    return RuleTestResult(tuple(annotations), missing, unexpected, untested, len(reported), promote, misplaced, wrong)

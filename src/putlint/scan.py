@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -75,3 +76,15 @@ def _scan(
         "contexts": {context_id: results[context_id].stats.report() for context_id in sorted(results)},
     }
     return ScanRun(root, tuple(findings), index_run.problems, stats, tuple(warnings), unanalysed)
+
+
+@contextmanager
+def open_analysis(root: Path, rules: RuleSet, cache_dir: Path, graph_scopes: tuple[str, ...] = ("",), jobs: int | None = None):
+    """The program of an indexed tree and a reader of its files, for one
+    process's searches (`putlint explain`)."""
+    index_file = store.index_path(cache_dir, root)
+    index_run, saved = update_index_while(
+        lambda: saved_program(index_file, graph_scopes).read(), root=root, cache_dir=cache_dir, scopes=graph_scopes, jobs=jobs
+    )
+    with store.Index(index_run.index_file, root) as index:
+        yield open_program(index, index_run, rules.limits, list(index_run.warnings), saved), tree_reader(root)

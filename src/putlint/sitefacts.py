@@ -5,9 +5,10 @@ Kept apart from `facts` so that changing them does not invalidate the index."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 _NAME = re.compile(r"[A-Za-z_]\w*")
+_VARIABLE = re.compile(r"(?<![\w.>])[A-Za-z_]\w*")  # a name that is not a member (`.x`, `->x`)
 
 
 def _names(text: str) -> set[str]:
@@ -52,14 +53,59 @@ class CallSite:
 
 
 @dataclass(frozen=True, slots=True)
+class Region:
+    """A part of a function that may run fewer times than what encloses it:
+    `then`/`else` of an if, a `loop` (body, condition or update of a for,
+    while or do loop other than `do ... while (0)`), a switch `case` group,
+    or a `branch` (an arm of `?:`, the right operand of `&&`/`||`). `start`
+    (a byte offset) is its identity."""
+
+    kind: str
+    start: int
+    end: int
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Exit:
+    """A statement that leaves the normal flow: `return`, `goto` (with the
+    label's offset, -1 when unknown), `break` or `continue` (with the loop or
+    switch it leaves, `target`..`target_end`)."""
+
+    kind: str
+    start: int
+    line: int
+    target: int = -1
+    target_end: int = -1
+    regions: tuple[Region, ...] = ()  # the regions around it, as for a call
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """Where each call of a body runs (aligned with `FunctionBody.calls`): its
+    byte offset and the regions around it, outermost first; and the body's
+    exits, labels (offset, line) and writes to plain names (name, offset,
+    line)."""
+
+    starts: tuple[int, ...] = ()
+    regions: tuple[tuple[Region, ...], ...] = ()
+    exits: tuple[Exit, ...] = ()
+    labels: tuple[tuple[int, int], ...] = ()
+    writes: tuple[tuple[str, int, int], ...] = ()
+    label_regions: tuple[tuple[Region, ...], ...] = ()  # aligned with `labels`
+
+
+@dataclass(frozen=True, slots=True)
 class FunctionBody:
     """A function's parameters, those it assigns to (so a caller's value no
-    longer holds), and its call sites in source order."""
+    longer holds), and its call sites in source order; `flow` says where each
+    call runs (see `brackets`), and is left out of comparisons."""
 
     parameters: tuple[str, ...]
     reassigned: frozenset[str]
     calls: tuple[CallSite, ...]
     assignments: tuple[tuple[str, str], ...] = ()  # (local, compact text assigned to it)
+    flow: Flow = field(default=Flow(), compare=False)
 
     def spelled_out(self, text: str) -> str:
         """`text` with locals assigned once replaced by what they were assigned
@@ -68,7 +114,7 @@ class FunctionBody:
         for local, value in self.assignments:
             single[local] = value if local not in single else ""
         for _ in range(2):
-            text = _NAME.sub(lambda m: single.get(m.group(0)) or m.group(0), text)
+            text = _VARIABLE.sub(lambda m: single.get(m.group(0)) or m.group(0), text)
         return text
 
     def related(self, one: str, other: str) -> bool:
@@ -88,3 +134,10 @@ class FunctionBody:
             if call.line == line and call.col == col:
                 return call
         return None
+
+    def index_of(self, call: CallSite) -> int:
+        """The position of `call` (one of `calls`) in the body."""
+        for index, candidate in enumerate(self.calls):
+            if candidate is call:
+                return index
+        return self.calls.index(call)

@@ -36,9 +36,11 @@ from __future__ import annotations
 import re
 
 from .. import conditions
+from ..evidence import Finality
 from ..findings import Finding, Hop
-from ..graph import CALLBACK, subsystem_of
+from ..graph import CALLBACK
 from ..ruleset import Check, Context, Put
+from ..search.owners import teardowns
 from ..search.reach import PutSite, ReachTree, reach
 from ..search.stats import ContextStats
 from ..search.teardown import WAIT_PREFIX, TeardownResult
@@ -51,10 +53,15 @@ KIND = "final-put"
 _ROUNDS = 6
 
 
-def findings(analysis, context: Context, checks: list[Check], in_scope) -> list[Finding]:
+def findings(analysis, context: Context, checks: list[Check], in_scope, observe=None) -> list[Finding]:
     """The findings of `checks` (all of this kind, all on `context`) whose put
     lies where `in_scope(path)` holds; the context's stats go to
-    `analysis.stats[context.id]`."""
+    `analysis.stats[context.id]`. `observe(event, site, tree, detail)`, when
+    given, hears what happened to each put site (`putlint explain`):
+    "teardown" (the owner chains, maybe none), "verdict" (a `finality.Verdict`),
+    "refuted" (the functions a constant rules the chain out in)."""
+    if observe is None:
+        observe = _ignore
     program = analysis.program
     put_rule_of: dict[str, Put] = {}
     for check in checks:
@@ -76,37 +83,45 @@ def findings(analysis, context: Context, checks: list[Check], in_scope) -> list[
             if not in_scope(path):
                 continue
             put_rule = put_rule_of[site.edge.callee]
-            if not analysis.judge.may_wait(context, put_rule, site, path, tree, stats):
+            verdict = analysis.judge.judge(context, put_rule, site, path, tree, stats)
+            observe("verdict", site, tree, verdict)
+            if not verdict.reported:
                 continue
-            # The object belongs to the put's subsystem, or for generic code
-            # (fs/dcache.c) to the subsystem the path came from.
-            owner = subsystem_of(path) or site.state.subsystem
-            teardown = analysis.teardown.chain(site.edge.callee, owner, context, program.func_file[site.function], stats)
-            if teardown.hops is None:
-                if teardown.pinned:
+            # Whose teardown the put runs: one chain per owning subsystem (search.owners).
+            results = teardowns(analysis, site, path, context, stats)
+            chains = [result for result in results if result.hops is not None]
+            observe("teardown", site, tree, chains)
+            if not chains:
+                if any(result.pinned for result in results):
                     pinned_sites.add((site.function, site.edge.line, site.edge.col))
                 continue
+            verdict = analysis.judge.with_finality(verdict)
             segment = _ruled_out_segment(analysis, tree, site)
             if segment and not segment <= tracked and round_number + 1 < _ROUNDS:
+                observe("refuted", site, tree, segment)
                 ruled_out |= segment
                 refuted_sites.add((site.function, site.edge.line, site.edge.col))
                 continue
-            reported.append((site, put_rule, path, teardown))
+            reported.extend((site, put_rule, path, teardown, verdict.finality) for teardown in chains)
         if not ruled_out:
             break
         tracked |= ruled_out
     stats.tracked_functions = len(tracked)
     found = []
-    for site, put_rule, path, teardown in reported:
+    for site, put_rule, path, teardown, finality in reported:
         refuted_sites.discard((site.function, site.edge.line, site.edge.col))
         chain = tree.chain(site)
         for check in checks:
             if put_rule.id in check.puts:
-                found.append(_finding(analysis, check, context, put_rule.object, site, path, chain, teardown))
+                found.append(_finding(analysis, check, context, put_rule.object, site, path, chain, teardown, finality))
                 stats.findings += 1
     stats.infeasible_puts = len(refuted_sites)
     stats.pinned_work_puts = len(pinned_sites)
     return found
+
+
+def _ignore(*_arguments) -> None:
+    pass
 
 
 def _ruled_out_segment(analysis, tree: ReachTree, site: PutSite) -> frozenset[int]:
@@ -138,7 +153,7 @@ def _ruled_out_segment(analysis, tree: ReachTree, site: PutSite) -> frozenset[in
 
 
 def _finding(analysis, check: Check, context: Context, object_kind: str, site: PutSite, path: str,
-             reach_chain: tuple[Hop, ...], teardown: TeardownResult) -> Finding:
+             reach_chain: tuple[Hop, ...], teardown: TeardownResult, finality: Finality) -> Finding:
     wait_hop = teardown.hops[-1]
     cycle, why = cycle_of(teardown.wait, tuple(hop.function for hop in reach_chain), context.workers, context.id)
     if teardown.unpinned:
@@ -157,7 +172,7 @@ def _finding(analysis, check: Check, context: Context, object_kind: str, site: P
         rule=check.id,
         context=context.id,
         severity=check.severity_for(cycle),
-        confidence=check.confidence,
+        confidence=finality.confidence(check.confidence),
         path=path,
         line=site.edge.line,
         col=site.edge.col,
@@ -169,4 +184,5 @@ def _finding(analysis, check: Check, context: Context, object_kind: str, site: P
         message=message,
         cycle=cycle,
         cycle_why=why,
+        finality=finality,
     ).with_fingerprint()

@@ -12,13 +12,14 @@ import tree_sitter
 
 from .. import facts, kernel
 from ..kernel.apis import is_constant_name
-from ..sitefacts import CallSite, Condition, FunctionBody
+from ..sitefacts import CallSite, Condition, Exit, Flow, FunctionBody, Region
 from ._nodes import PARSER, compact_text, declared_name, line_of, load_query, node_text, parameter_list
 
 ORIGINS_QUERY = load_query("origins.scm")
 BODY_QUERY = load_query("body.scm")
 
 _EXITS = frozenset({"return_statement", "goto_statement", "break_statement", "continue_statement"})
+_LOOPS = frozenset({"for_statement", "while_statement", "do_statement"})
 _COMPARISONS = {"&&": "and", "||": "or", "==": "eq", "!=": "ne"}
 _ASSERTIONS = frozenset(kernel.load("assertions.yaml")["assertions"])
 _MAX_ENCLOSING = 64  # statements walked out from a call for its conditions (kernel code: under 15)
@@ -116,6 +117,8 @@ class _Body:
         self._block_exits: dict[int, list] = {}
         self._expressions: dict[int, tuple] = {}
         self.deadline = time.monotonic() + _BODY_SECONDS
+        self._label_lines: dict[int, int] = {}
+        self._label_nodes: dict[int, object] = {}
 
     def _expression(self, node) -> tuple:
         """`expression(node)`, once per node (nested ifs share their conditions)."""
@@ -129,6 +132,8 @@ class _Body:
         captures = tree_sitter.QueryCursor(BODY_QUERY).captures(self.function)
         for node in captures.get("label", ()):
             self.labels[node.text] = node.start_byte
+            self._label_lines[node.start_byte] = line_of(node)
+            self._label_nodes[node.start_byte] = node.parent
         self.assigned = {node_text(node) for node in captures.get("assigned", ())}
         calls = sorted(captures.get("call", ()), key=lambda n: n.start_byte)
         sites = []
@@ -152,9 +157,49 @@ class _Body:
         names = sorted(captures.get("alias.name", ()), key=lambda n: n.start_byte)
         values = sorted(captures.get("alias.value", ()), key=lambda n: n.start_byte)
         assignments = tuple((node_text(name), compact_text(value)) for name, value in zip(names, values))
-        return FunctionBody(
-            parameters, frozenset(p for p in parameters if p in self.assigned), tuple(sites), assignments
+        written = {n.start_byte: n for n in (*captures.get("assigned", ()), *names)}
+        flow = Flow(
+            tuple(call.start_byte for call in calls),
+            tuple(self._regions(call) for call in calls),
+            tuple(self._exit(node) for node in sorted(captures.get("exit", ()), key=lambda n: n.start_byte)),
+            tuple(sorted((start, self._label_lines[start]) for start in self._label_lines)),
+            tuple((node_text(n), start, line_of(n)) for start, n in sorted(written.items())),
+            tuple(self._regions(self._label_nodes[start]) for start in sorted(self._label_nodes)),
         )
+        return FunctionBody(
+            parameters, frozenset(p for p in parameters if p in self.assigned), tuple(sites), assignments, flow
+        )
+
+    def _regions(self, call) -> tuple[Region, ...]:
+        """The regions around `call` that may run fewer times than the body
+        (see `sitefacts.Region`), outermost first."""
+        found = []
+        child = call
+        node = call.parent
+        while node is not None and node != self.function:
+            kind = _region_kind(node, child)
+            if kind:
+                part = child if kind in ("then", "else", "branch") else node
+                found.append(Region(kind, part.start_byte, part.end_byte, line_of(node)))
+            child = node
+            node = node.parent
+        return tuple(reversed(found))
+
+    def _exit(self, node) -> Exit:
+        kind = node.type.removesuffix("_statement")
+        regions = self._regions(node)
+        if kind == "goto":
+            label = node.child_by_field_name("label")
+            target = self.labels.get(label.text, -1) if label is not None else -1
+            return Exit(kind, node.start_byte, line_of(node), target, regions=regions)
+        if kind in ("break", "continue"):
+            left = node.parent
+            wanted = _LOOPS if kind == "continue" else _LOOPS | {"switch_statement"}
+            while left is not None and left != self.function and left.type not in wanted:
+                left = left.parent
+            if left is not None and left != self.function:
+                return Exit(kind, node.start_byte, line_of(node), left.start_byte, left.end_byte, regions)
+        return Exit(kind, node.start_byte, line_of(node), regions=regions)
 
     def _parameters(self) -> tuple[str, ...]:
         parameters = parameter_list(self.function)
@@ -284,6 +329,37 @@ def _result_name(call) -> str:
         name = declared_name(parent.child_by_field_name("declarator"))[0]
         return name or ""
     return ""
+
+
+def _region_kind(node, child) -> str:
+    """What region of `node` its `child` is (see `sitefacts.Region`), "" for none."""
+    kind = node.type
+    if kind == "if_statement":
+        if child == node.child_by_field_name("consequence"):
+            return "then"
+        if child == node.child_by_field_name("alternative"):
+            return "else"
+        return ""
+    if kind in _LOOPS:
+        if child == node.child_by_field_name("initializer"):
+            return ""
+        if kind == "do_statement" and _never_repeats(node):
+            return ""
+        return "loop"
+    if kind == "case_statement":
+        return "case"
+    if kind == "conditional_expression":
+        return "branch" if child != node.child_by_field_name("condition") else ""
+    if kind == "binary_expression":
+        operator = node.child_by_field_name("operator")
+        if operator is not None and operator.type in ("&&", "||") and child == node.child_by_field_name("right"):
+            return "branch"
+    return ""
+
+
+def _never_repeats(loop) -> bool:
+    """`do { ... } while (0)`: the body runs once."""
+    return expression(loop.child_by_field_name("condition")) == ("num", 0)
 
 
 def _ends_group(statement) -> bool:

@@ -16,3 +16,7 @@
 (init_declarator
   declarator: [(identifier) @alias.name (pointer_declarator declarator: (identifier) @alias.name)]
   value: (_) @alias.value)
+
+; Statements that leave the normal flow, for where a call runs on every path
+; (brackets.py).
+[(return_statement) (goto_statement) (break_statement) (continue_statement)] @exit

@@ -24,6 +24,7 @@ def document(run: ScanRun) -> dict:
 
 def _finding(finding) -> dict:
     data = asdict(finding)
+    data["finality"] = {"kind": finding.finality.kind, "evidence": data["finality"]["evidence"]}
     return {
         key: data[key]
         for key in (
@@ -43,6 +44,7 @@ def _finding(finding) -> dict:
             "suppressed",
             "suppression",
             "message",
+            "finality",
         )
     } | {"cycle": {"kind": finding.cycle, "why": finding.cycle_why}}
 
@@ -62,12 +64,15 @@ def render_check(run, out: TextIO) -> None:
         "stats": run.stats,
         "patches": [
             {"subject": r.patch.subject, "applied": True, "notes": list(r.notes),
-             "unanalysed": [u.as_json() for u in r.unanalysed]}
+             "unanalysed": [u.as_json() for u in r.unanalysed],
+             "assumptions": [{"rule": n.where, "function": n.function, "what": n.what} for n in r.assumptions]}
             for r in run.patches
         ],
         "new": [{**_finding(n.finding), "introduced_by": [{"path": p, "line": l} for p, l in n.introduced_by]}
                 for n in run.new],
-        "fixed": [_finding(f) for f in run.fixed],
+        "fixed": [{**_finding(f), "fixed_by": [asdict(r) for r in reasons]}
+                  for f, reasons in zip(run.fixed, run.fixed_by or [()] * len(run.fixed))],
+        "gone": [_finding(f) for f in run.gone],
         "unchanged": run.unchanged,
         "unanalysed": [u.as_json() for u in run.unanalysed],
     }
@@ -95,7 +100,11 @@ def render_b4(run, out: TextIO) -> None:
             details.append("  reach: " + " -> ".join(hop.function for hop in finding.reach))
             details.append("  teardown: " + " -> ".join(hop.function for hop in finding.teardown))
             details.extend(f"  introduced by the added line {path}:{line}" for path, line in new.introduced_by)
-        details.extend(f"fixed: {f.headline(severity=False)}" for f in result.fixed)
+        for f, reasons in zip(result.fixed, result.fixed_by or [()] * len(result.fixed)):
+            details.append(f"fixed: {f.headline(severity=False)}")
+            details.extend(f"  fixed by the {r.side} line {r.path}:{r.line}: {r.text}" for r in reasons)
+        details.extend(f"gone without a reason (a putlint defect): {f.headline(severity=False)}" for f in result.gone)
+        details.extend(f"note: {n.where} assumes something of {n.function}(): re-check it" for n in result.assumptions)
         results.append({"tool": "putlint", "status": status, "summary": summary, "url": "", "details": "\n".join(details)})
     json.dump(results, out, indent=2)
     out.write("\n")

@@ -67,7 +67,9 @@ def check_document(run, context: ReportContext, limits: Limits = Limits()) -> di
     for number, result in enumerate(run.patches, 1):
         for new in result.new:
             entries.append((new.finding, {"baselineState": "new", "patch": number, "introduced_by": new.introduced_by}))
-        entries.extend((fixed, {"baselineState": "absent", "patch": number}) for fixed in result.fixed)
+        reasons = result.fixed_by or [()] * len(result.fixed)
+        entries.extend((fixed, {"baselineState": "absent", "patch": number, "fixed_by": why})
+                       for fixed, why in zip(result.fixed, reasons))
     entries.extend((finding, {"baselineState": "unchanged"}) for finding in unchanged_findings(run))
     notes = [*run_notes(run.warnings, ()), *unanalysed_notes(run.unanalysed),
              *index_notes(context.index_file, run.tree, context.graph_scopes, [f for f, _ in entries])]
@@ -258,6 +260,10 @@ def _result(finding: Finding, rule_index: dict, extra: dict, flow_limit: int) ->
             "put": finding.put,
             "wait": finding.wait,
             "cycle": {"kind": finding.cycle, "why": finding.cycle_why},
+            "finality": {
+                "kind": finding.finality.kind,
+                "evidence": [{"path": e.path, "line": e.line, "what": e.what} for e in finding.finality.evidence],
+            },
         },
     }
     if finding.rule in rule_index:
@@ -266,6 +272,10 @@ def _result(finding: Finding, rule_index: dict, extra: dict, flow_limit: int) ->
         result["baselineState"] = extra["baselineState"]
     if "patch" in extra:
         result["properties"]["patch"] = extra["patch"]
+    if "fixed_by" in extra:
+        result["properties"]["fixedBy"] = [
+            {"path": r.path, "line": r.line, "side": r.side, "text": r.text, "why": r.why} for r in extra["fixed_by"]
+        ]
     if "introduced_by" in extra:
         result["properties"]["introducedBy"] = [{"path": path, "line": line} for path, line in extra["introduced_by"]]
     if finding.suppressed:

@@ -20,7 +20,7 @@ def _chain(label: str, hops: tuple[Hop, ...]) -> list[str]:
 def _finding(finding: Finding, out: TextIO, prefix: str = "") -> None:
     out.write(f"{prefix}{finding.headline()}\n")
     out.write("\n".join(_chain("reach", finding.reach) + _chain("teardown", finding.teardown)))
-    out.write("\n")
+    out.write(f"\n  finality: {finding.finality.summary()} [confidence {finding.confidence}]\n")
 
 
 def render(run: ScanRun, out: TextIO) -> None:
@@ -59,13 +59,22 @@ def render_check(run, out: TextIO) -> None:
             _finding(finding, out, "new: ")
             for path, line in new.introduced_by:
                 out.write(f"  introduced by the added line {path}:{line}\n")
-        for fixed in result.fixed:
+        for fixed, reasons in zip(result.fixed, result.fixed_by or [()] * len(result.fixed)):
             out.write(f"fixed: {fixed.headline(severity=False)}\n")
+            for reason in reasons:
+                out.write(f"  fixed by the {reason.side} line {reason.path}:{reason.line}: {reason.text} ({reason.why})\n")
+        for gone in result.gone:
+            out.write(f"gone: {gone.headline(severity=False)}\n")
+            out.write("  no line of this patch explains why: not a fix, a putlint defect (please report it)\n")
+        for note in result.assumptions:
+            out.write(f"note: {note.where} assumes something of {note.function}(), which this patch changes;"
+                      f" re-check it: {note.what}\n")
         out.write("\n")
     suppressed = len(run.new) - len(run.blocking)
     out.write(
         f"series: {len(run.blocking)} new, {len(run.fixed)} fixed, {run.unchanged} unchanged"
         + (f", {suppressed} new suppressed" if suppressed else "")
+        + (f", {len(run.gone)} gone without a reason" if run.gone else "")
         + "\n"
     )
     _unanalysed(run.unanalysed, out)

@@ -48,7 +48,7 @@ class Analysis:
         self.edges = EdgeView(program, rules)
         self.sources = SourceReader(program, sources)
         self.teardown = Teardown(self.edges, rules, PinnedWork(program, self.sources))
-        self.judge = PutJudge(program, self.sources)
+        self.judge = PutJudge(program, self.sources, rules, self.edges)
         self.stats: dict[str, ContextStats] = {}
 
     def run(self, in_scope, contexts: set[str] | None = None) -> list[Finding]:
