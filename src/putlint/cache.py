@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import InputError
+from .processes import alive
 
 _PRIVATE: dict[Path, Path] = {}  # read-only cache directory -> its private copy
 _NOTES: dict[Path, str] = {}  # private copy -> the warning that explains it
@@ -73,18 +74,8 @@ def _remove_stale_copies() -> None:
     """Private copies of runs that were killed (their pid is gone)."""
     for path in Path(tempfile.gettempdir()).glob("putlint-cache-*-*"):
         pid = path.name.split("-")[2]
-        if pid.isdigit() and not _alive(int(pid)) and path.is_dir():
+        if pid.isdigit() and not alive(int(pid)) and path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def glob_escape(text: str) -> str:

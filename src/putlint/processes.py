@@ -72,6 +72,17 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(before=_hold_sigint, after_in_parent=_release_sigint, after_in_child=_child_ignores_sigint)
 
 
+def alive(pid: int) -> bool:
+    """Whether process `pid` exists (one of another user's counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def die_with_parent(parent: int) -> None:
     """Called first in a forked helper: SIGINT ignored, and gone with `parent`
     (the pid of the process that forked it, read before the fork)."""

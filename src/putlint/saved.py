@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import faults, fingerprints, store
+from .processes import alive
 from .graph import Program
 from .index import IndexRun
 from .ruleset import Limits
@@ -66,19 +67,9 @@ def _remove_stale_temporaries(path: Path) -> None:
         if not (name.startswith(path.name + ".") and name.endswith(".tmp")):
             continue
         pid = name[len(path.name) + 1 :].split(".", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not alive(int(pid)):
             with contextlib.suppress(OSError):
                 os.unlink(path.parent / name)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _unmarshal_without_gc(data: bytes) -> Any:
