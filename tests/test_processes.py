@@ -114,6 +114,32 @@ def test_unordered_map_reports_a_task_over_its_time_and_a_worker_that_dies_and_g
     assert results == ["('die', 'died:3')", "('hang', 'timeout:1')", "aa", "bb", "cc", "dd", "ee"]
 
 
+def _wait_or_release(item):
+    import time
+    from pathlib import Path
+
+    what, flag = item
+    if what == "release":
+        Path(flag).touch()
+        return "released"
+    while not Path(flag).exists():
+        time.sleep(0.01)
+    return "waited"
+
+
+def test_unordered_map_with_one_task_ahead_gives_the_next_task_to_an_idle_worker(tmp_path):
+    from putlint.processes import unordered_map
+
+    # Queued behind "wait" on the same worker, "release" runs only once "wait" has timed out.
+    items = [("wait", str(tmp_path / "one")), ("release", str(tmp_path / "one"))]
+    failed = lambda item, why: f"{item[0]} {why}"  # noqa: E731
+    assert sorted(unordered_map(_wait_or_release, items, 2, timeout=3.0, failed=failed)) == [
+        "released", "wait timeout:3"]
+    items = [("wait", str(tmp_path / "two")), ("release", str(tmp_path / "two"))]
+    assert sorted(unordered_map(_wait_or_release, items, 2, timeout=30.0, failed=failed, ahead=1)) == [
+        "released", "waited"]
+
+
 def test_unordered_map_raises_a_worker_exception_here_and_a_death_without_failed():
     from putlint.processes import HelperDied, unordered_map
 

@@ -297,3 +297,27 @@ def test_min_confidence_keeps_findings_of_that_confidence_or_higher(tmp_path):
     assert confidences("high") == ["high"]
     bad = CliRunner().invoke(cli, ["scan", str(FIXTURE), "--min-confidence", "certain"])
     assert bad.exit_code == 2 and "'certain' is not one of 'high', 'medium', 'low'" in bad.output
+
+
+
+def test_a_search_that_starts_from_the_functions_the_last_one_tracked_takes_one_round(tmp_path, monkeypatch):
+    from putlint.checks import final_put
+    from putlint.scan import open_analysis
+    from putlint.search import search_contexts
+
+    rules = load_rules()
+    rounds = []
+    reach = final_put.reach
+    monkeypatch.setattr(final_put, "reach", lambda *args: rounds.append(args[2].id) or reach(*args))
+    with open_analysis(FIXTURE, rules, tmp_path) as (program, sources):
+        first = search_contexts(program, rules, lambda path: True, {"writeback"}, sources=sources)
+        first_rounds = len(rounds)
+        tracked = {context: result.stats.tracked for context, result in first.items()}
+        again = search_contexts(program, rules, lambda path: True, {"writeback"}, sources=sources, tracked=tracked)
+    # where the constants go (test_constants_passed_down_rule_out_calls), found round by round
+    assert sorted(program.func_name[f] for f in tracked["writeback"]) == [
+        "walk_all", "walk_local", "walk_one", "walk_write_inode"]
+    assert first_rounds > 2
+    assert len(rounds) - first_rounds == 1
+    assert again["writeback"].findings == first["writeback"].findings
+    assert again["writeback"].stats.tracked == tracked["writeback"]

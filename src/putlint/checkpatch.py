@@ -207,6 +207,7 @@ def _reparse(texts: dict[str, str | None], graph_scopes: tuple[str, ...]) -> tup
 
 def _search(program, index, rules, jobs, sources, contexts=None, previous: _State | None = None) -> _State:
     costs = {c: len(r.stats.expanded) for c, r in (previous or {}).items()}
+    tracked = {c: r.stats.tracked for c, r in (previous or {}).items()}
     return search_contexts(
         program,
         rules,
@@ -216,6 +217,7 @@ def _search(program, index, rules, jobs, sources, contexts=None, previous: _Stat
         lambda: store.Index(index.path, index.tree).load_file,
         costs,
         sources,
+        tracked,
     )
 
 

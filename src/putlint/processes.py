@@ -125,12 +125,13 @@ _AHEAD = 2  # tasks queued to a worker: it goes on while this process writes res
 
 
 class _Pool:
-    """Forked workers, each with a queue of up to _AHEAD tasks, and the time the
+    """Forked workers, each with a queue of up to `ahead` tasks, and the time the
     task it is on (the oldest unanswered one) started."""
 
-    def __init__(self, function: Callable, initializer: Callable | None):
+    def __init__(self, function: Callable, initializer: Callable | None, ahead: int = _AHEAD):
         self.function = function
         self.initializer = initializer
+        self.ahead = ahead
         self.context = multiprocessing.get_context("fork")
         self.parent = os.getpid()
         self.workers: dict = {}  # connection -> process
@@ -155,7 +156,7 @@ class _Pool:
         (its pipe is broken); one that has none left is replaced at once, one
         that has some is found out when its answer does not come."""
         for connection, tasks in list(self.queued.items()):
-            while todo and len(tasks) < _AHEAD:
+            while todo and len(tasks) < self.ahead:
                 task = todo.popleft()
                 try:
                     connection.send(task)
@@ -212,6 +213,7 @@ def unordered_map(
     initializer: Callable | None = None,
     timeout: float | None = None,
     failed: Callable[[object, str], object] | None = None,
+    ahead: int = _AHEAD,
 ) -> Iterator:
     """`function(item)` for every item, in `jobs` forked workers, yielded as
     they finish; an exception in `function` is raised here. `function` and the
@@ -221,8 +223,10 @@ def unordered_map(
     to stop C code such as a tree-sitter query) and yields `failed(item, why)`;
     so does a task whose worker dies (a crash). Without `failed`, a worker's
     death raises HelperDied. A new worker takes the place of one that is gone.
-    When the caller stops early (an error, Ctrl-C), the workers are killed."""
-    pool = _Pool(function, initializer)
+    When the caller stops early (an error, Ctrl-C), the workers are killed.
+    `ahead` tasks are queued to each worker: 1 for a few long tasks of uneven
+    length, which a worker that is done first should take."""
+    pool = _Pool(function, initializer, ahead)
     todo = deque(enumerate(items))
     try:
         for _ in range(min(jobs, len(todo))):

@@ -68,7 +68,7 @@ def findings(analysis, context: Context, checks: list[Check], in_scope, observe=
         for put_id in check.puts:
             for name in analysis.rules.puts[put_id].functions:
                 put_rule_of.setdefault(name, analysis.rules.puts[put_id])
-    tracked: set[int] = set()
+    tracked: set[int] = set(analysis.tracked.get(context.id, ()))
     refuted_sites: set[tuple[int, int, int]] = set()
     pinned_sites: set[tuple[int, int, int]] = set()
     for round_number in range(_ROUNDS):
@@ -107,6 +107,7 @@ def findings(analysis, context: Context, checks: list[Check], in_scope, observe=
             break
         tracked |= ruled_out
     stats.tracked_functions = len(tracked)
+    stats.tracked = frozenset(tracked)
     found = []
     for site, put_rule, path, teardown, finality in reported:
         refuted_sites.discard((site.function, site.edge.line, site.edge.col))

@@ -40,7 +40,8 @@ class Analysis:
     rules that look at a put's argument or a call's conditions read them at
     the sites a search finds; without it they do not apply."""
 
-    def __init__(self, program: Program, rules: RuleSet, sources: Sources | None = None):
+    def __init__(self, program: Program, rules: RuleSet, sources: Sources | None = None,
+                 tracked: dict[str, frozenset[int]] | None = None):
         from ..finality import PutJudge  # it judges reach trees: imported once the search package is
 
         self.program = program
@@ -50,6 +51,10 @@ class Analysis:
         self.teardown = Teardown(self.edges, rules, PinnedWork(program, self.sources))
         self.judge = PutJudge(program, self.sources, rules, self.edges)
         self.stats: dict[str, ContextStats] = {}
+        # Per context, functions to search with their callers' constants from the start (the
+        # ones an earlier search of the same program needed): constants only rule out calls
+        # they contradict, so starting from more of them rules out nothing that is possible.
+        self.tracked = tracked or {}
 
     def run(self, in_scope, contexts: set[str] | None = None) -> list[Finding]:
         """Findings of every check (of `contexts`, when given) whose put site
@@ -88,16 +93,16 @@ _FETCH_PID = 0
 
 def _search_forked(context_id: str) -> dict[str, ContextResult]:
     global _FETCH_PID
-    program, rules, in_scope, reopen, sources = _FORKED
+    program, rules, in_scope, reopen, sources, tracked = _FORKED
     if reopen is not None and _FETCH_PID != os.getpid():
         program.set_fetch(reopen())  # a connection of this process, not the parent's
         _FETCH_PID = os.getpid()
-    return _search_serial(program, rules, in_scope, (context_id,), sources)
+    return _search_serial(program, rules, in_scope, (context_id,), sources, tracked)
 
 
-def _search_serial(program, rules, in_scope, contexts, sources=None) -> dict[str, ContextResult]:
+def _search_serial(program, rules, in_scope, contexts, sources=None, tracked=None) -> dict[str, ContextResult]:
     faults.point("search")
-    analysis = Analysis(program, rules, sources)
+    analysis = Analysis(program, rules, sources, tracked)
     found = analysis.run(in_scope, set(contexts))
     return {context_id: analysis.result(context_id, found) for context_id in contexts}
 
@@ -111,11 +116,14 @@ def search_contexts(
     reopen=None,
     costs: dict[str, int] | None = None,
     sources: Sources | None = None,
+    tracked: dict[str, frozenset[int]] | None = None,
 ) -> dict[str, ContextResult]:
     """Search `contexts` (all with checks when None), in up to `jobs` forked
     processes. `reopen()` gives a forked worker its own body fetcher; `costs`
     (e.g. the functions a context expanded last time) say which to start
-    first; `sources(path)` gives a file's text (see `Analysis`)."""
+    first; `sources(path)` gives a file's text (see `Analysis`); `tracked`, the
+    functions each context's last search followed constants into (see
+    `Analysis`): a search of a patched program takes one round, not several."""
     if contexts is None:
         contexts = {check.context for check in rules.checks.values()}
     if not costs:  # more entry functions, a larger search
@@ -123,12 +131,12 @@ def search_contexts(
     ordered = sorted(contexts, key=lambda c: (-costs.get(c, 0), c))
     jobs = min(jobs, len(ordered))
     if jobs < 2 or not hasattr(os, "fork"):
-        return _search_serial(program, rules, in_scope, tuple(sorted(contexts)), sources)
+        return _search_serial(program, rules, in_scope, tuple(sorted(contexts)), sources, tracked)
     global _FORKED
-    _FORKED = (program, rules, in_scope, reopen, sources)
+    _FORKED = (program, rules, in_scope, reopen, sources, tracked)
     try:
         # One context per task, costliest first: a worker that is done takes the next.
-        parts = list(unordered_map(_search_forked, ordered, jobs))
+        parts = list(unordered_map(_search_forked, ordered, jobs, ahead=1))
     finally:
         _FORKED = None
     return {context_id: part[context_id] for part in parts for context_id in sorted(part)}

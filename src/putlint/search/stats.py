@@ -26,6 +26,7 @@ class ContextStats:
     depth_cut: int = 0
     fanout_cuts: list[Cut] = field(default_factory=list)
     expanded: set[int] = field(default_factory=set)  # functions whose calls the searches read
+    tracked: frozenset[int] = frozenset()  # those tracked_functions: a search of a patched tree starts from them
 
     def report(self) -> dict[str, int]:
         """The counts as the JSON report names them."""
