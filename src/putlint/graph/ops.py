@@ -35,6 +35,9 @@ class OpsTable:
         self.ops_by_field: dict[str, list[OpsEntry]] = defaultdict(list)
         self.field_owners: dict[str, set[str]] = defaultdict(set)  # field -> struct types ("" = unknown)
         self.pointer_vars: dict[tuple[int, str], list[int]] = defaultdict(list)
+        # file -> the ops keys and fields with targets from it, built on the first drop_file (a
+        # patch): scanning every table entry per patched file costs more than the patch itself
+        self._file_keys: dict[int, set[tuple[int, object]]] | None = None
 
     # -- saved tables -------------------------------------------------------
 
@@ -92,6 +95,11 @@ class OpsTable:
             if struct_type:
                 self.ops_by_key[(struct_type, field)].append(entry)
             self.ops_by_field[field].append(entry)
+            if self._file_keys is not None:
+                keys = self._file_keys.setdefault(file_index, set())
+                if struct_type:
+                    keys.add((0, (struct_type, field)))
+                keys.add((1, field))
 
     def drop_file(self, file_index: int, old: tuple | None, new: tuple | None) -> None:
         if old:
@@ -100,10 +108,19 @@ class OpsTable:
                     del self.member_types[(struct_type, member)]
         for key in [key for key in self.pointer_vars if key[0] == file_index]:
             del self.pointer_vars[key]
-        for table in (self.ops_by_key, self.ops_by_field):
-            for key, entries in table.items():
-                if any(entry[_FILE] == file_index for entry in entries):
-                    table[key] = [entry for entry in entries if entry[_FILE] != file_index]
+        tables = (self.ops_by_key, self.ops_by_field)
+        for table_id, key in self._keys_of_file().pop(file_index, ()):
+            table = tables[table_id]
+            table[key] = [entry for entry in table[key] if entry[_FILE] != file_index]
+
+    def _keys_of_file(self) -> dict[int, set[tuple[int, object]]]:
+        if self._file_keys is None:
+            self._file_keys = defaultdict(set)
+            for table_id, table in enumerate((self.ops_by_key, self.ops_by_field)):
+                for key, entries in table.items():
+                    for entry in entries:
+                        self._file_keys[entry[_FILE]].add((table_id, key))
+        return self._file_keys
 
     # -- lookups ------------------------------------------------------------
 

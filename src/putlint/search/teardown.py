@@ -74,7 +74,7 @@ class Teardown:
             scopes = _masked_scopes(calls, context)
             caller_name = program.func_name[function]
             for edge in calls:
-                inside = masked or any(start < edge.line < end for start, end in scopes)
+                inside = masked or bool(scopes) and any(start < edge.line < end for start, end in scopes)
                 target_name = edges.target_name(edge)
                 if cuts and ((caller_name, edge.callee) in cuts or (caller_name, target_name) in cuts):
                     continue
