@@ -152,6 +152,14 @@ def test_the_last_deactivate_super_waits_for_the_s_umount_the_flusher_holds(find
     assert not [f for f in findings if f.path == "fs/jffs2/fs.c"]
 
 
+def test_what_the_code_triage_found_false_stays_quiet(findings):
+    teardowns = [{hop.function for hop in f.teardown} for f in findings]
+    # jffs2_dirty_inode needs I_DIRTY_DATASYNC (fs/jffs2/fs.c:376); the lazytime iput adds only SYNC.
+    assert not [t for t in teardowns if "jffs2_do_setattr" in t]
+    # ubifs writes back only linked inodes (fs/ubifs/super.c:321): it drops no xattr inode there.
+    assert not [f for f in findings if f.path.startswith("fs/ubifs/")]
+
+
 def test_deferred_puts_stay_quiet(findings):
     assert [f for f in findings if f.put == "fput"] == []
     quiet_functions = {"ceph_queue_inode_work", "ceph_inode_work", "btrfs_add_delayed_iput", "delayed_fput", "____fput"}
@@ -232,6 +240,8 @@ def test_the_writeback_deadlock_is_in_6_1_too_and_the_netfs_wait_is_not(tree_61)
     quiet = {("fs/afs/fs_operation.c", 235), ("fs/afs/fs_operation.c", 237), ("fs/afs/fs_operation.c", 242),
              ("fs/afs/dir.c", 1920), ("fs/smb/client/cached_dir.c", 417), ("fs/smb/client/cached_dir.c", 593)}
     assert [f for f in findings if (f.path, f.line) in quiet] == []
+    assert not [f for f in findings if f.path.startswith("fs/ubifs/")]
+    assert not [f for f in findings if "jffs2_do_setattr" in {hop.function for hop in f.teardown}]
 
 
 def test_check_patch_on_the_real_tree_reports_the_ceph_fix_and_a_new_writeback_iput():
