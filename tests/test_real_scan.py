@@ -158,6 +158,11 @@ def test_what_the_code_triage_found_false_stays_quiet(findings):
     assert not [t for t in teardowns if "jffs2_do_setattr" in t]
     # ubifs writes back only linked inodes (fs/ubifs/super.c:321): it drops no xattr inode there.
     assert not [f for f in findings if f.path.startswith("fs/ubifs/")]
+    sites = {(f.context, f.path, f.line) for f in findings}
+    # udf's metadata inode is hidden (never unlinked); signal_our_withdraw looks its journal up again.
+    assert {("writeback", "fs/udf/super.c", 966), ("writeback", "fs/gfs2/inode.c", 230)} & sites == set()
+    # __udf_iget drops a cached inode that is not hidden: that one may be unlinked meanwhile.
+    assert ("writeback", "fs/udf/inode.c", 1976) in sites
 
 
 def test_deferred_puts_stay_quiet(findings):
@@ -238,7 +243,8 @@ def test_the_writeback_deadlock_is_in_6_1_too_and_the_netfs_wait_is_not(tree_61)
     # afs_put_operation's vnode iputs are a lookup's, its op->ops->put afs_rename_put a rename's:
     # neither context makes those ops. A cached directory's dentry is never the file written.
     quiet = {("fs/afs/fs_operation.c", 235), ("fs/afs/fs_operation.c", 237), ("fs/afs/fs_operation.c", 242),
-             ("fs/afs/dir.c", 1920), ("fs/smb/client/cached_dir.c", 417), ("fs/smb/client/cached_dir.c", 593)}
+             ("fs/afs/dir.c", 1920), ("fs/smb/client/cached_dir.c", 417), ("fs/smb/client/cached_dir.c", 593),
+             ("fs/udf/super.c", 939), ("fs/gfs2/inode.c", 210)}
     assert [f for f in findings if (f.path, f.line) in quiet] == []
     assert not [f for f in findings if f.path.startswith("fs/ubifs/")]
     assert not [f for f in findings if "jffs2_do_setattr" in {hop.function for hop in f.teardown}]
