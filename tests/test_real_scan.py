@@ -152,6 +152,24 @@ def test_the_last_deactivate_super_waits_for_the_s_umount_the_flusher_holds(find
     assert not [f for f in findings if f.path == "fs/jffs2/fs.c"]
 
 
+def test_what_the_code_triage_found_false_stays_quiet(findings):
+    teardowns = [{hop.function for hop in f.teardown} for f in findings]
+    # jffs2_dirty_inode needs I_DIRTY_DATASYNC (fs/jffs2/fs.c:376); the lazytime iput adds only SYNC.
+    assert not [t for t in teardowns if "jffs2_do_setattr" in t]
+    # ubifs writes back only linked inodes (fs/ubifs/super.c:321): it drops no xattr inode there.
+    assert not [f for f in findings if f.path.startswith("fs/ubifs/")]
+    # Eviction never grows an affs or udf in-ICB file (i_size 0), bfs_dump_imap is compiled out,
+    # ntfs3 frees runs with RUN_DEALLOCATE, and orangefs's eviction invalidates whole folios.
+    for hop in ("affs_write_end", "bfs_dump_imap", "udf_expand_file_adinicb", "orangefs_launder_folio"):
+        assert not [t for t in teardowns if hop in t], hop
+    assert not [t for t in teardowns if {"ni_delete_all", "run_unpack_ex"} <= t]
+    sites = {(f.context, f.path, f.line) for f in findings}
+    # udf's metadata inode is hidden (never unlinked); signal_our_withdraw looks its journal up again.
+    assert {("writeback", "fs/udf/super.c", 966), ("writeback", "fs/gfs2/inode.c", 230)} & sites == set()
+    # __udf_iget drops a cached inode that is not hidden: that one may be unlinked meanwhile.
+    assert ("writeback", "fs/udf/inode.c", 1976) in sites
+
+
 def test_deferred_puts_stay_quiet(findings):
     assert [f for f in findings if f.put == "fput"] == []
     quiet_functions = {"ceph_queue_inode_work", "ceph_inode_work", "btrfs_add_delayed_iput", "delayed_fput", "____fput"}
@@ -227,6 +245,14 @@ def test_the_writeback_deadlock_is_in_6_1_too_and_the_netfs_wait_is_not(tree_61)
     assert [f for f in findings if f.wait == "netfs_wait_for_outstanding_io"] == []
     # ceph's drop_inode is generic_delete_inode: iput_final never writes a ceph inode back.
     assert [f for f in findings if f.context == "ceph-messenger"] == []
+    # afs_put_operation's vnode iputs are a lookup's, its op->ops->put afs_rename_put a rename's:
+    # neither context makes those ops. A cached directory's dentry is never the file written.
+    quiet = {("fs/afs/fs_operation.c", 235), ("fs/afs/fs_operation.c", 237), ("fs/afs/fs_operation.c", 242),
+             ("fs/afs/dir.c", 1920), ("fs/smb/client/cached_dir.c", 417), ("fs/smb/client/cached_dir.c", 593),
+             ("fs/udf/super.c", 939), ("fs/gfs2/inode.c", 210)}
+    assert [f for f in findings if (f.path, f.line) in quiet] == []
+    assert not [f for f in findings if f.path.startswith("fs/ubifs/")]
+    assert not [f for f in findings if "jffs2_do_setattr" in {hop.function for hop in f.teardown}]
 
 
 def test_check_patch_on_the_real_tree_reports_the_ceph_fix_and_a_new_writeback_iput():

@@ -32,7 +32,7 @@ def test_the_cli_runs_the_layered_fixtures_and_counts_known_gaps():
     result = CliRunner().invoke(cli, ["test-rules", str(RULES)])
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1] == (
-        "rule tests passed: 66 annotations, 39 findings, 0 missing, 0 unexpected;"
+        "rule tests passed: 81 annotations, 39 findings, 0 missing, 0 unexpected;"
         " known gaps: 0 todoruleid, 0 todook"
     )
 

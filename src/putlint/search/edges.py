@@ -13,7 +13,9 @@ Five rule keys stop a search, and they differ in where and how far:
 |                 |                  |                   | when one is given                                   |
 
 The first three are seen here, through `EdgeView`; the per-context cuts are
-applied by the reach and teardown searches that own them.
+applied by the reach and teardown searches that own them. A cut's callee is
+the call's text or the name of the function it reaches (`cuts`): an ops call
+(`op->ops->put`) is cut at one of its targets (`afs_rename_put`) only.
 """
 
 from __future__ import annotations
@@ -48,13 +50,18 @@ class EdgeView:
             edges = [
                 e
                 for e in edges
-                if (caller, e.callee) not in self.cut_edges
+                if not self.cuts(self.cut_edges, caller, e)
                 and (e.target < 0 or program.func_name[e.target] not in self.deferrals)
                 and e.callee not in self.deferrals
             ]
             self._cache[key] = edges
             stats.fanout_cuts.extend(cuts)
         return edges
+
+    def cuts(self, pairs, caller: str, edge: Edge) -> bool:
+        """Whether (caller, callee) pairs cut this call of `caller`: the callee
+        named by the call's text or by the function the call reaches."""
+        return bool(pairs) and ((caller, edge.callee) in pairs or (caller, self.target_name(edge)) in pairs)
 
     def target_name(self, edge: Edge) -> str:
         return self.program.func_name[edge.target] if edge.target >= 0 else edge.callee

@@ -156,7 +156,7 @@ def reach(
                 site = body.call_at(edge.line, edge.col) if body is not None else None
                 if site is not None and conditions.contradiction(site, bindings) is not None:
                     continue
-                if never and (program.func_name[function], edge.callee) in never:
+                if never and edges.cuts(never, program.func_name[function], edge):
                     continue
                 if edge.callee in put_names:
                     key = (function, edge.line, edge.col)
