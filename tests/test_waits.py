@@ -79,14 +79,25 @@ def test_a_take_after_the_start_does_not_pin(tmp_path):
     assert "does not take a reference" in findings[("fs/pinfs/inode.c", 32)].cycle_why
 
 
-def test_reclaim_severities_follow_the_cycle(fixture_findings):
-    findings, _ = fixture_findings
-    got = {key: (f.severity, f.cycle) for key, f in findings.items() if f.context == "reclaim"}
+def test_reclaim_severities_follow_the_cycle(tmp_path):
+    run = scan(open_tree(TREE), load_rules(), tmp_path / "cache", jobs=1)
+    got = {(f.path, f.line, f.teardown[-1].function, f.severity, f.cycle) for f in run.findings if f.context == "reclaim"}
     assert got == {
-        ("fs/dcache.c", 9): ("warning", "stall"),  # a journal start: the commit thread completes it
-        ("fs/gfpfs/inode.c", 16): ("note", "hazard"),  # GFP_KERNEL under PF_MEMALLOC can only fail
-        ("fs/nofailfs/inode.c", 18): ("warning", "stall"),  # __GFP_NOFAIL waits for others to free memory
+        # the dcache's put, once per owning filesystem whose eviction reaches a wait
+        ("fs/dcache.c", 9, "jbd2__journal_start", "warning", "stall"),  # extfour: the commit thread completes it
+        ("fs/dcache.c", 9, "folio_mark_dirty", "error", "hazard"),  # dirtyfs
+        ("fs/dcache.c", 9, "kmalloc(GFP_KERNEL)", "note", "hazard"),  # gfpfs
+        ("fs/dcache.c", 9, "kmalloc(GFP_NOFS|__GFP_NOFAIL)", "warning", "stall"),  # nofailfs
+        ("fs/gfpfs/inode.c", 16, "kmalloc(GFP_KERNEL)", "note", "hazard"),  # under PF_MEMALLOC it can only fail
+        ("fs/nofailfs/inode.c", 18, "kmalloc(GFP_NOFS|__GFP_NOFAIL)", "warning", "stall"),  # others free memory
+        # folio_mark_dirty waits for nothing, and dirtying from eviction is a bug: a hazard, an error
+        ("fs/dirtyfs/inode.c", 19, "folio_mark_dirty", "error", "hazard"),
+        ("fs/dirtyfs/inode.c", 34, "folio_mark_dirty", "error", "hazard"),
     }
+    (dirtied,) = [f for f in run.findings if (f.path, f.line) == ("fs/dirtyfs/inode.c", 19)]
+    assert dirtied.cycle_why == (
+        "nothing waits for another context; the folio is dirtied from eviction under PF_MEMALLOC, where"
+        " reclaim may already have freed its buffers (ext4_dirty_folio warns, fs/ext4/inode.c:3587)")
 
 
 @pytest.mark.parametrize(
@@ -96,6 +107,7 @@ def test_reclaim_severities_follow_the_cycle(fixture_findings):
         ("    completed_by: pool\n    waits_for: x\n", r"extra.yaml:6: completed_on names the workers of a 'pool' wait"),
         ("    completed_by: this-worker\n", r"extra.yaml:6: missing key 'waits_for'"),
         ("    pinned:\n      issuer: a.b\n", r"extra.yaml:9: missing key 'take'"),
+        ("    severity: fatal\n", r"extra.yaml:8: severity must be one of error, warning, note"),
     ],
 )
 def test_wait_models_are_validated(tmp_path, extra, message):

@@ -23,7 +23,7 @@ from pathlib import Path
 from . import rulefinality
 from .rulefinality import ArgumentReason, Bracket, ConditionReason, DistinctObject
 from .errors import InputError
-from .waits import CYCLES, Wait, Worker, read_waits, read_workers
+from .waits import CYCLES, SEVERITIES, Wait, Worker, read_waits, read_workers
 from .rulefile import (
     Mapping,
     check_regex,
@@ -36,7 +36,6 @@ from .rulefile import (
     words,
 )
 
-SEVERITIES = ("error", "warning", "note")
 CONFIDENCES = ("high", "medium", "low")
 PLACEHOLDERS = ("PUT", "OBJECT", "CONTEXT", "WAIT", "WAIT_WHY", "FUNCTION", "CYCLE")
 

@@ -12,6 +12,9 @@ context can complete. Each wait says:
   context: the wait stalls this one, it does not deadlock it), or `hazard`
   (nothing waits: an allocation that may only fail);
 - `holds`: what the waited-for work holds;
+- `severity`: the finding's severity when the harm is not its cycle kind's (a
+  folio dirtied under PF_MEMALLOC waits for nothing, a hazard, and is a bug
+  all the same), instead of the check's `severity_by_cycle`;
 - `pinned`: the work holds a reference on the object from the moment it is
   issued until it completes; then it cannot be pending when the object's last
   reference goes, and the wait is no cycle. The analyzer checks that every
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 from .rulefile import Mapping, check_regex
 
 COMPLETERS = ("this-worker", "pool", "other", "hazard")
+SEVERITIES = ("error", "warning", "note")
 CYCLES = ("self-deadlock", "stall", "hazard")
 
 
@@ -58,6 +62,7 @@ class Wait:
     completed_on: tuple[str, ...] = ()  # for `pool`: the workers that complete it
     holds: str = ""
     pinned: Pinned | None = None
+    severity: str = ""  # one of SEVERITIES; "" for the check's severity of the cycle kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +77,8 @@ class Worker:
 def read_waits(mapping: Mapping, key: str) -> tuple[Wait, ...]:
     waits = []
     for item in mapping.mappings(key, required=True):
-        item.check_keys({"function", "gfp", "why", "waits_for", "completed_by", "completed_on", "holds", "pinned"})
+        item.check_keys({"function", "gfp", "why", "waits_for", "completed_by", "completed_on", "holds", "pinned",
+                         "severity"})
         function, gfp = item.text("function", required=False), item.text("gfp", required=False)
         if bool(function) == bool(gfp):
             raise item.error(item.line, "a wait names exactly one of 'function' or 'gfp'")
@@ -81,6 +87,9 @@ def read_waits(mapping: Mapping, key: str) -> tuple[Wait, ...]:
         completed_by = item.text("completed_by", required=False)
         if completed_by and completed_by not in COMPLETERS:
             raise item.error(item.key_lines["completed_by"], f"completed_by must be one of {', '.join(COMPLETERS)}")
+        severity = item.text("severity", required=False)
+        if severity and severity not in SEVERITIES:
+            raise item.error(item.key_lines["severity"], f"severity must be one of {', '.join(SEVERITIES)}")
         completed_on = item.words("completed_on")
         if bool(completed_on) != (completed_by == "pool"):
             raise item.error(item.line, "completed_on names the workers of a 'pool' wait, and only of one")
@@ -94,6 +103,7 @@ def read_waits(mapping: Mapping, key: str) -> tuple[Wait, ...]:
                 completed_on,
                 item.text("holds", required=False),
                 _pinned(item.mapping("pinned")),
+                severity,
             )
         )
     return tuple(waits)
@@ -130,7 +140,7 @@ def cycle_of(wait: Wait, chain: tuple[str, ...], workers: tuple[Worker, ...], co
     if wait.completed_by == "other":
         return "stall", f"another context completes it, while this {context} worker must keep moving"
     if wait.completed_by == "hazard":
-        return "hazard", "nothing waits for another context: it may only fail"
+        return "hazard", "nothing waits for another context; " + wait.waits_for.removeprefix("nothing: ")
     if wait.completed_by != "pool":
         return "", ""
     completers = "/".join(wait.completed_on)

@@ -172,7 +172,7 @@ def _finding(analysis, check: Check, context: Context, object_kind: str, site: P
     return Finding(
         rule=check.id,
         context=context.id,
-        severity=check.severity_for(cycle),
+        severity=teardown.wait.severity or check.severity_for(cycle),
         confidence=finality.confidence(check.confidence),
         path=path,
         line=site.edge.line,
