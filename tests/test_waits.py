@@ -11,7 +11,7 @@ from putlint.ruleset import load_rules
 from putlint.scan import scan
 from putlint.tree import open_tree
 from test_ruleset import CONTEXT
-from trees import TREE
+from trees import FIXTURES, TREE
 
 
 def _findings(tree, tmp_path):
@@ -79,25 +79,37 @@ def test_a_take_after_the_start_does_not_pin(tmp_path):
     assert "does not take a reference" in findings[("fs/pinfs/inode.c", 32)].cycle_why
 
 
-def test_reclaim_severities_follow_the_cycle(tmp_path):
-    run = scan(open_tree(TREE), load_rules(), tmp_path / "cache", jobs=1)
-    got = {(f.path, f.line, f.teardown[-1].function, f.severity, f.cycle) for f in run.findings if f.context == "reclaim"}
+def test_reclaim_severities_follow_the_cycle(fixture_findings):
+    findings, _ = fixture_findings
+    got = {key: (f.severity, f.cycle) for key, f in findings.items() if f.context == "reclaim"}
     assert got == {
-        # the dcache's put, once per owning filesystem whose eviction reaches a wait
-        ("fs/dcache.c", 9, "jbd2__journal_start", "warning", "stall"),  # extfour: the commit thread completes it
-        ("fs/dcache.c", 9, "folio_mark_dirty", "error", "hazard"),  # dirtyfs
-        ("fs/dcache.c", 9, "kmalloc(GFP_KERNEL)", "note", "hazard"),  # gfpfs
-        ("fs/dcache.c", 9, "kmalloc(GFP_NOFS|__GFP_NOFAIL)", "warning", "stall"),  # nofailfs
-        ("fs/gfpfs/inode.c", 16, "kmalloc(GFP_KERNEL)", "note", "hazard"),  # under PF_MEMALLOC it can only fail
-        ("fs/nofailfs/inode.c", 18, "kmalloc(GFP_NOFS|__GFP_NOFAIL)", "warning", "stall"),  # others free memory
-        # folio_mark_dirty waits for nothing, and dirtying from eviction is a bug: a hazard, an error
-        ("fs/dirtyfs/inode.c", 19, "folio_mark_dirty", "error", "hazard"),
-        ("fs/dirtyfs/inode.c", 34, "folio_mark_dirty", "error", "hazard"),
+        ("fs/dcache.c", 9): ("warning", "stall"),  # a journal start: the commit thread completes it
+        ("fs/gfpfs/inode.c", 16): ("note", "hazard"),  # GFP_KERNEL under PF_MEMALLOC can only fail
+        ("fs/nofailfs/inode.c", 18): ("warning", "stall"),  # __GFP_NOFAIL waits for others to free memory
     }
-    (dirtied,) = [f for f in run.findings if (f.path, f.line) == ("fs/dirtyfs/inode.c", 19)]
-    assert dirtied.cycle_why == (
+
+
+def test_a_wait_with_its_own_severity_keeps_a_hazard_an_error(tmp_path):
+    tree = tmp_path / "tree"
+    shutil.copytree(TREE, tree)
+    (tree / "fs" / "dirtyfs").mkdir()
+    shutil.copy(FIXTURES / "waits" / "dirtyfs.c", tree / "fs" / "dirtyfs" / "inode.c")
+    run = scan(open_tree(tree), load_rules(), tmp_path / "cache", jobs=1)
+    dirtied = {(f.path, f.line): f for f in run.findings if f.wait == "folio_mark_dirty"}
+    # folio_mark_dirty waits for nothing: a hazard, which the wait's `severity` makes an error; the put
+    # with a reference held across it (line 31) is quiet; the dcache's put runs dirtyfs' eviction too
+    assert {key: (f.severity, f.cycle) for key, f in dirtied.items()} == {
+        ("fs/dcache.c", 9): ("error", "hazard"),
+        ("fs/dirtyfs/inode.c", 19): ("error", "hazard"),
+        ("fs/dirtyfs/inode.c", 34): ("error", "hazard"),
+    }
+    assert dirtied[("fs/dirtyfs/inode.c", 19)].cycle_why == (
         "nothing waits for another context; the folio is dirtied from eviction under PF_MEMALLOC, where"
         " reclaim may already have freed its buffers (ext4_dirty_folio warns, fs/ext4/inode.c:3587)")
+    gfp = {(f.path, f.line): f for f in run.findings if f.wait.startswith("kmalloc(GFP_KERNEL")}
+    assert gfp[("fs/gfpfs/inode.c", 16)].cycle_why == (
+        "nothing waits for another context; under PF_MEMALLOC the allocation cannot enter reclaim again,"
+        " it can only fail")
 
 
 @pytest.mark.parametrize(
