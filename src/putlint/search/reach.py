@@ -138,6 +138,7 @@ def reach(
     # Waits and opaque primitives (schedule, printk) run nothing of this context's callers.
     stop = edges.opaque | {w.function for w in context.waits if w.function}
     never = {(c.caller, c.callee) for c in context.reach_cuts}
+    never_callers = {caller for caller, _ in never}
     seen_sites: set[tuple[int, int, int]] = set()
     for seeds in (direct, ops):
         queue: deque[tuple[ReachState, int]] = deque()
@@ -152,11 +153,12 @@ def reach(
             function, subsystem, constants = state
             body = sources.body(function) if function in tracked else None
             bindings = dict(constants)
+            cut_here = program.func_name[function] in never_callers
             for edge in edges.of(function, subsystem, stats):
                 site = body.call_at(edge.line, edge.col) if body is not None else None
                 if site is not None and conditions.contradiction(site, bindings) is not None:
                     continue
-                if never and edges.cuts(never, program.func_name[function], edge):
+                if cut_here and edges.cuts(never, program.func_name[function], edge):
                     continue
                 if edge.callee in put_names:
                     key = (function, edge.line, edge.col)

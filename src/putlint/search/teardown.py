@@ -24,6 +24,7 @@ from .stats import ContextStats
 WAIT_PREFIX = "wait: "
 
 _NEVER_ENDS = 1 << 30
+_PASSED, _UNPINNED, _WAIT, _NEXT = "passed", "unpinned", "wait", "next"  # teardown steps (Teardown._steps_of)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,11 @@ class Teardown:
         self.pinned_work = pinned
         self.limit = rules.limits.teardown_depth
         self._results: dict[tuple[str, str, str], TeardownResult] = {}
+        # (function, masked, affinity, context) -> what each of its calls does in a teardown:
+        # the generic part (iput_final, evict, truncate_inode_pages_final) is stepped through
+        # by every owner's search, so its calls are judged once
+        self._steps: dict[tuple[int, bool, str, str], list[tuple]] = {}
+        self._waits: dict[str, _ContextWaits] = {}
 
     def chain(self, put: str, affinity: str, context: Context, origin_file: int, stats: ContextStats) -> TeardownResult:
         """The teardown of `put` (as resolved from `origin_file`) for objects of `affinity` in `context`."""
@@ -55,11 +61,7 @@ class Teardown:
         return self._results[key]
 
     def _search(self, put, affinity, context: Context, origin_file, stats) -> TeardownResult:
-        edges = self.edges
-        program = edges.program
-        wait_functions = {w.function: w for w in context.waits if w.function}
-        gfp_waits = [(re.compile(w.gfp), w) for w in context.waits if w.gfp]
-        cuts = {(c.caller, c.callee) for c in context.teardown_cuts if c.subsystem in ("", affinity)}
+        program = self.edges.program
         # A state is (function, inside a masked-wait scope).
         parent: dict[tuple[int, bool], tuple[tuple[int, bool], Edge] | None] = {}
         queue: deque[tuple[tuple[int, bool], int]] = deque()
@@ -69,34 +71,70 @@ class Teardown:
             queue.append(((start, False), 0))
         while queue:
             state, depth = queue.popleft()
-            function, masked = state
-            calls = edges.of(function, affinity, stats)
-            scopes = _masked_scopes(calls, context)
-            caller_name = program.func_name[function]
-            for edge in calls:
-                inside = masked or bool(scopes) and any(start < edge.line < end for start, end in scopes)
-                target_name = edges.target_name(edge)
-                if cuts and ((caller_name, edge.callee) in cuts or (caller_name, target_name) in cuts):
-                    continue
-                wait = wait_functions.get(edge.callee) or wait_functions.get(target_name)
-                if wait is None and not inside and edge.gfp:
-                    wait = next((w for pattern, w in gfp_waits if pattern.search(edge.gfp)), None)
-                if wait is not None and wait.pinned is not None:
-                    verdict = self.pinned_work.verdict(wait.pinned, affinity)
-                    if verdict.holds:
-                        passed_over[edge.callee] = verdict.why
-                        continue  # the work it waits for cannot be pending at a final put
-                    return TeardownResult(self._rebuild(parent, state, edge, wait, put), wait, verdict.why, _listed(passed_over))
-                if wait is not None:
-                    return TeardownResult(self._rebuild(parent, state, edge, wait, put), wait, "", _listed(passed_over))
-                if edge.target < 0 or edge.callee in edges.opaque or target_name in edges.opaque:
-                    continue
-                next_state = (edge.target, inside)
-                if next_state in parent or depth + 1 > self.limit:
-                    continue
-                parent[next_state] = (state, edge)
-                queue.append((next_state, depth + 1))
+            for step, edge, detail in self._steps_of(state, affinity, context, stats):
+                if step is _PASSED:
+                    passed_over[edge.callee] = detail
+                elif step is _UNPINNED:
+                    wait, why = detail
+                    return TeardownResult(self._rebuild(parent, state, edge, wait, put), wait, why, _listed(passed_over))
+                elif step is _WAIT:
+                    return TeardownResult(self._rebuild(parent, state, edge, detail, put), detail, "", _listed(passed_over))
+                elif detail not in parent and depth + 1 <= self.limit:
+                    parent[detail] = (state, edge)
+                    queue.append((detail, depth + 1))
         return TeardownResult(None, pinned=_listed(passed_over))
+
+    def _steps_of(self, state: tuple[int, bool], affinity: str, context: Context, stats) -> list[tuple]:
+        """What each call of the state's function does in a teardown, in source
+        order: (_PASSED, edge, why) a pinned wait passed over, (_UNPINNED, edge,
+        (wait, why)) or (_WAIT, edge, wait) a wait reached, (_NEXT, edge, state)
+        a call to follow; cut, opaque and unresolved calls are left out."""
+        function, masked = state
+        program = self.edges.program
+        waits = self._context_waits(context)
+        caller_name = program.func_name[function]
+        # Calls judged alike for every owner unless the edges, a cut or a pinned verdict depend on it.
+        shared = not (program.depends_on_affinity(function) or caller_name in waits.owner_cut_callers or waits.pinned)
+        key = (function, masked, "" if shared else affinity, context.id)
+        steps = self._steps.get(key)
+        if steps is not None:
+            stats.expanded.add(function)
+            return steps
+        edges = self.edges
+        wait_functions, gfp_waits = waits.by_function, waits.by_gfp
+        cuts = waits.cuts_for(affinity)
+        calls = edges.of(function, affinity, stats)
+        scopes = _masked_scopes(calls, context)
+        steps = []
+        for edge in calls:
+            inside = masked or bool(scopes) and any(start < edge.line < end for start, end in scopes)
+            target_name = edges.target_name(edge)
+            if cuts and ((caller_name, edge.callee) in cuts or (caller_name, target_name) in cuts):
+                continue
+            wait = wait_functions.get(edge.callee) or wait_functions.get(target_name)
+            if wait is None and not inside and edge.gfp:
+                wait = next((w for pattern, w in gfp_waits if pattern.search(edge.gfp)), None)
+            if wait is not None and wait.pinned is not None:
+                verdict = self.pinned_work.verdict(wait.pinned, affinity)
+                if verdict.holds:
+                    steps.append((_PASSED, edge, verdict.why))  # the work cannot be pending at a final put
+                    continue
+                steps.append((_UNPINNED, edge, (wait, verdict.why)))
+                break  # a search that gets here returns
+            if wait is not None:
+                steps.append((_WAIT, edge, wait))
+                break
+            if edge.target < 0 or edge.callee in edges.opaque or target_name in edges.opaque:
+                continue
+            steps.append((_NEXT, edge, (edge.target, inside)))
+        self._steps[key] = steps
+        return steps
+
+    def _context_waits(self, context: Context) -> _ContextWaits:
+        found = self._waits.get(context.id)
+        if found is None:
+            found = self._waits[context.id] = _ContextWaits.of(context)
+        return found
 
     def _rebuild(self, parent, state, edge: Edge, wait: Wait, put: str) -> tuple[Hop, ...]:
         program = self.edges.program
@@ -110,6 +148,30 @@ class Teardown:
         function = current[0]
         hops.append(Hop(put, program.path_of(function), program.func_line[function], "put"))
         return tuple(reversed(hops))
+
+
+@dataclass(frozen=True)
+class _ContextWaits:
+    """A context's waits and teardown cuts, as the teardown steps look them up."""
+
+    by_function: dict[str, Wait]
+    by_gfp: list[tuple[re.Pattern, Wait]]
+    cuts: tuple  # the context's teardown cuts
+    owner_cut_callers: frozenset[str]  # callers of the cuts for one subsystem only
+    pinned: bool  # a wait whose verdict depends on the owning subsystem
+
+    @classmethod
+    def of(cls, context: Context) -> _ContextWaits:
+        return cls(
+            {w.function: w for w in context.waits if w.function},
+            [(re.compile(w.gfp), w) for w in context.waits if w.gfp],
+            tuple(context.teardown_cuts),
+            frozenset(c.caller for c in context.teardown_cuts if c.subsystem),
+            any(w.pinned is not None for w in context.waits),
+        )
+
+    def cuts_for(self, affinity: str) -> set[tuple[str, str]]:
+        return {(c.caller, c.callee) for c in self.cuts if c.subsystem in ("", affinity)}
 
 
 def _listed(passed_over: dict[str, str]) -> tuple[str, ...]:
