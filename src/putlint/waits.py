@@ -10,7 +10,8 @@ context can complete. Each wait says:
   blocked), `pool` (some worker of the context's pool: `completed_on` names
   which, and the reach chain tells which worker runs it), `other` (another
   context: the wait stalls this one, it does not deadlock it), or `hazard`
-  (nothing waits: an allocation that may only fail);
+  (nothing waits: an allocation that may only fail, a folio dirtied from
+  eviction; `waits_for` then says "nothing: " and what it does instead);
 - `holds`: what the waited-for work holds;
 - `severity`: the finding's severity when the harm is not its cycle kind's (a
   folio dirtied under PF_MEMALLOC waits for nothing, a hazard, and is a bug
