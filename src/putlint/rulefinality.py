@@ -57,8 +57,11 @@ class HeldOrigin:
 
 
 @dataclass(frozen=True, slots=True)
-class Dropper:
-    """A call that drops the other references of the object it is given."""
+class FunctionReason:
+    """A function a rule names, and why: one that defers a put or is opaque to
+    the searches (deferrals.yaml), or one that drops the other references of
+    the object it is given (`drops_others`) or a lower filesystem's object
+    (`drops_lower`)."""
 
     function: str
     why: str
@@ -104,11 +107,11 @@ def held_origins(mapping: Mapping, key: str) -> tuple[HeldOrigin, ...]:
     return tuple(found)
 
 
-def droppers(mapping: Mapping, key: str) -> tuple[Dropper, ...]:
+def function_reasons(mapping: Mapping, key: str) -> tuple[FunctionReason, ...]:
     found = []
     for item in mapping.mappings(key):
         item.check_keys({"function", "why", "assumes"})
-        found.append(Dropper(item.text("function"), item.text("why"), item.where, item.words("assumes")))
+        found.append(FunctionReason(item.text("function"), item.text("why"), item.where, item.words("assumes")))
     return tuple(found)
 
 

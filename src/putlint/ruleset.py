@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from . import rulefinality
-from .rulefinality import ArgumentReason, Bracket, ConditionReason, DistinctObject
+from .rulefinality import ArgumentReason, Bracket, ConditionReason, DistinctObject, FunctionReason, function_reasons
 from .errors import InputError
 from .waits import CYCLES, SEVERITIES, Wait, Worker, read_waits, read_workers
 from .rulefile import (
@@ -93,14 +93,6 @@ class TeardownCut:
 
 
 @dataclass(frozen=True, slots=True)
-class FunctionReason:
-    function: str
-    why: str
-    where: str = ""
-    assumes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class CutEdge:
     caller: str
     callee: str
@@ -152,14 +144,6 @@ def _cut_edges(mapping: Mapping, key: str) -> tuple[CutEdge, ...]:
         item.check_keys({"caller", "callee", "why", "assumes"})
         cuts.append(CutEdge(item.text("caller"), item.text("callee"), item.text("why"), item.where, item.words("assumes")))
     return tuple(cuts)
-
-
-def _function_reasons(mapping: Mapping, key: str) -> tuple[FunctionReason, ...]:
-    found = []
-    for item in mapping.mappings(key):
-        item.check_keys({"function", "why", "assumes"})
-        found.append(FunctionReason(item.text("function"), item.text("why"), item.where, item.words("assumes")))
-    return tuple(found)
 
 
 def _one_of(choices: tuple[str, ...], name: str):
@@ -305,11 +289,11 @@ class Put:
     accessors: tuple[str, ...] = rule_key(words)  # give the same object in another type: ceph_inode(inode)
     owned_by: tuple[str, ...] = rule_key(words)  # ops struct types whose definers own the object (search.owners)
     holders: str = rule_key(text, default="")  # who else holds the object, as "last if others leave" names them
-    drops_others: tuple[rulefinality.Dropper, ...] = rule_key(  # a call of one before the put makes it last by design
-        rulefinality.droppers, show=_put_lines("last by design: {}() after {}(): {}", lambda i: (i.function, i.why))
+    drops_others: tuple[FunctionReason, ...] = rule_key(  # a call of one before the put makes it last by design
+        function_reasons, show=_put_lines("last by design: {}() after {}(): {}", lambda i: (i.function, i.why))
     )
-    drops_lower: tuple[rulefinality.Dropper, ...] = rule_key(  # puts of another filesystem's object (stacking)
-        rulefinality.droppers, show=_put_lines("teardown goes on below: {}() in {}(): {}", lambda i: (i.function, i.why))
+    drops_lower: tuple[FunctionReason, ...] = rule_key(  # puts of another filesystem's object (stacking)
+        function_reasons, show=_put_lines("teardown goes on below: {}() in {}(): {}", lambda i: (i.function, i.why))
     )
     last_by_design: tuple[rulefinality.ByDesign, ...] = rule_key(
         rulefinality.by_design, show=_put_lines("last by design: {}() in {}(): {}", lambda i: (i.function, i.why))
@@ -339,10 +323,10 @@ class Check:
 class Deferrals:
     """deferrals.yaml: what stops a search in every context (see `search.edges`)."""
 
-    deferrals: tuple[FunctionReason, ...] = rule_key(_function_reasons)
+    deferrals: tuple[FunctionReason, ...] = rule_key(function_reasons)
     cut_edges: tuple[CutEdge, ...] = rule_key(_cut_edges)
     callbacks: tuple[str, ...] = rule_key(words)
-    opaque: tuple[FunctionReason, ...] = rule_key(_function_reasons)
+    opaque: tuple[FunctionReason, ...] = rule_key(function_reasons)
 
 
 @dataclass(frozen=True, slots=True)
