@@ -24,10 +24,21 @@ from .patches import Patch, added_lines, apply_series, removed_lines, touched_pa
 from .processes import unordered_map
 from .rulefinality import Assumption, assumptions
 from .ruleset import RuleSet
-from .saved import Saved, open_program, read_ahead, saved_findings, saved_program
-from .search import ContextResult, search_contexts
+from .saved import (
+    Saved,
+    keep_readings,
+    known_readings,
+    open_program,
+    read_ahead,
+    saved_edges,
+    saved_findings,
+    saved_program,
+    saved_readings,
+)
+from .search import ContextResult, Memo, search_contexts
+from .search.memo import stale_after
 from .suppress import AllowEntry, mark_suppressed
-from .search.sources import tree_reader
+from .search.sources import merge_readings, tree_reader
 from .tree import SOURCE_SUFFIXES, in_scope
 
 
@@ -125,14 +136,19 @@ def _changed_symbols(old: tuple | None, new: tuple | None) -> tuple[set[str], se
     return names, fields
 
 
-def _affected(state: _State, changes: dict[str, tuple | None], previous) -> set[str]:
-    """Contexts whose findings a change of these files can alter."""
+def _changes_symbols(changes: dict[str, tuple | None], previous) -> tuple[set[str], set[str]]:
+    """`_changed_symbols` of every file in `changes`."""
     names: set[str] = set()
     fields: set[str] = set()
     for path, rows in changes.items():
         more_names, more_fields = _changed_symbols(previous(path), rows)
         names |= more_names
         fields |= more_fields
+    return names, fields
+
+
+def _affected(state: _State, changes: dict[str, tuple | None], names: set[str], fields: set[str]) -> set[str]:
+    """Contexts whose findings a change of these files, of these names and fields, can alter."""
     return {
         context_id
         for context_id, result in state.items()
@@ -146,15 +162,20 @@ class _Overlay:
     """The program as a series changes it: fact rows of the files changed so far,
     the rest from the index."""
 
-    def __init__(self, program: Program, index: store.Index, rules: RuleSet, state: _State, jobs: int, sources):
+    def __init__(self, program: Program, index: store.Index, rules: RuleSet, state: _State, jobs: int, sources,
+                 memo: Memo):
         self.program = program
         self.index = index
         self.rules = rules
         self.state = state
         self.jobs = jobs
         self.sources = sources
+        # Site readings of the tree's files and of the patched texts read so far; the base
+        # searches' edges, stale where the changes so far reach.
+        self.memo = memo
         self.rows: dict[str, tuple | None] = {}
         self.searched: list[str] = []
+        self._changed: tuple[set[str], set[str], set[str]] = (set(), set(), set())  # paths, names, fields
 
     def previous(self, path: str) -> tuple | None:
         return self.rows[path] if path in self.rows else self.index.load_file(path)
@@ -162,14 +183,19 @@ class _Overlay:
     def change(self, changes: dict[str, tuple | None]) -> _State:
         if not changes:
             return self.state
-        affected = _affected(self.state, changes, self.previous)
+        names, fields = _changes_symbols(changes, self.previous)
+        affected = _affected(self.state, changes, names, fields)
         self.program.replace_files(changes, self.previous)
         self.rows.update(changes)
+        for changed, more in zip(self._changed, (changes, names, fields)):
+            changed.update(more)
+        self.memo.stale = stale_after(self.program, *self._changed)
         if affected:
             self.searched.extend(sorted(affected))
             self.state = {
                 **self.state,
-                **_search(self.program, self.index, self.rules, self.jobs, self.sources, affected, self.state),
+                **_search(self.program, self.index, self.rules, self.jobs, self.sources, affected, self.state,
+                          self.memo),
             }
         return self.state
 
@@ -205,10 +231,14 @@ def _reparse(texts: dict[str, str | None], graph_scopes: tuple[str, ...]) -> tup
     return changes, failed
 
 
-def _search(program, index, rules, jobs, sources, contexts=None, previous: _State | None = None) -> _State:
+def _search(program, index, rules, jobs, sources, contexts=None, previous: _State | None = None,
+            memo: Memo | None = None, learned: Memo | None = None) -> _State:
+    """Search `contexts` (all when None), starting from `memo`; the readings
+    made anew are added to it, and everything learned to `learned` when given."""
     costs = {c: len(r.stats.expanded) for c, r in (previous or {}).items()}
     tracked = {c: r.stats.tracked for c, r in (previous or {}).items()}
-    return search_contexts(
+    fresh = learned if learned is not None else Memo()
+    state = search_contexts(
         program,
         rules,
         lambda path: True,
@@ -218,19 +248,43 @@ def _search(program, index, rules, jobs, sources, contexts=None, previous: _Stat
         costs,
         sources,
         tracked,
+        memo,
+        fresh,
     )
+    if memo is not None:
+        merge_readings(memo.readings, fresh.readings)
+    return state
 
 
-def _base_state(program, index, index_run: IndexRun, rules: RuleSet, jobs: int, saved: Saved, warnings, sources) -> _State:
+def _base_state(program, index, index_run: IndexRun, rules: RuleSet, jobs: int, saved: _SavedState, warnings,
+                sources, memo: Memo) -> _State:
     """Findings of the indexed tree, from the cache when the index, the rules and
-    the analysis code are those it was computed with."""
+    the analysis code are those it was computed with, and the edges their
+    searches saw (into `memo`); a search of it keeps what it learned."""
     rules_text = repr(replace(rules, callbacks=tuple(sorted(rules.callbacks))))
     key = fingerprints.fingerprint(fingerprints.analysis_files(), index_run.content_key, rules_text)
-    state = saved.get(key, warnings)
+    state = saved.findings.get(key, warnings)
     if state is None:
-        state = _search(program, index, rules, jobs, sources)
-        saved.write(key, state, warnings)
+        before, learned = dict(memo.readings), Memo(edges={})
+        state = _search(program, index, rules, jobs, sources, memo=memo, learned=learned)
+        saved.findings.write(key, state, warnings)
+        saved.edges.write(key, learned.edges, warnings)
+        keep_readings(saved.readings, before, learned.readings, warnings)
+        memo.edges = learned.edges
+    else:
+        edges = saved.edges.get(key, warnings)
+        memo.edges = edges if isinstance(edges, dict) else None
     return state
+
+
+@dataclass(frozen=True)
+class _SavedState:
+    """The saved findings of the tree, the edges their searches saw (same key),
+    and the site readings."""
+
+    findings: Saved
+    edges: Saved
+    readings: Saved
 
 
 def check_series(root: Path, rules: RuleSet, cache_dir: Path, patches: list[Patch], *args, **options) -> CheckRun:
@@ -248,6 +302,9 @@ def _read_saved_state(index_file: Path, graph_scopes: tuple[str, ...], rules: Ru
     searches will most likely run again."""
     program_saved = saved_program(index_file, graph_scopes).read()
     findings_saved = saved_findings(index_file, graph_scopes).read()
+    state_saved = _SavedState(
+        findings_saved, saved_edges(index_file, graph_scopes).read(), saved_readings(index_file, graph_scopes).read()
+    )
     try:
         read = {
             path
@@ -257,7 +314,8 @@ def _read_saved_state(index_file: Path, graph_scopes: tuple[str, ...], rules: Ru
         }
     except (AttributeError, TypeError):
         read = set()
-    return program_saved, findings_saved, read_ahead(program_saved, index_file, rules.limits, sorted(read))
+    ready = read_ahead(program_saved, index_file, rules.limits, sorted(read))
+    return program_saved, state_saved, ready
 
 
 def _check_series(
@@ -277,7 +335,7 @@ def _check_series(
     started = time.monotonic()
     index_file = store.index_path(cache_dir, root)
     touched = touched_paths(patches) | set(base or ())
-    index_run, (program_saved, findings_saved, ready) = update_index_while(
+    index_run, (program_saved, state_saved, ready) = update_index_while(
         lambda: _read_saved_state(index_file, graph_scopes, rules, touched),
         root=root, cache_dir=cache_dir, scopes=graph_scopes, jobs=jobs,
     )
@@ -287,10 +345,11 @@ def _check_series(
         program = open_program(index, index_run, rules.limits, warnings, program_saved, ready)
         texts: dict[str, str | None] = dict(base or {})
         problems = {u.path: u.reason for u in coverage.of_files(index_run.problems)}
-        state = _base_state(program, index, index_run, rules, jobs, findings_saved, warnings, tree_reader(root))
+        memo = Memo(known_readings(state_saved.readings, warnings))
+        state = _base_state(program, index, index_run, rules, jobs, state_saved, warnings, tree_reader(root), memo)
         # Put arguments and suppressions are read from the text as the series has made it so far.
         patched = tree_reader(root, texts)
-        overlay = _Overlay(program, index, rules, state, jobs, patched)
+        overlay = _Overlay(program, index, rules, state, jobs, patched, memo)
         changes, failed = _reparse(texts, graph_scopes)
         problems.update(failed)
         before = _keyed(overlay.change(changes))

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .pickling import by_fields
+
 BY_DESIGN = "last-by-design"
 OTHERS_LEAVE = "last-if-others-leave"
 UNKNOWN = "unknown"
@@ -26,6 +28,7 @@ KINDS = (BY_DESIGN, OTHERS_LEAVE, UNKNOWN)
 CONFIDENCES = ("high", "medium", "low")  # highest first
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Evidence:
     """One fact behind a judgement: what the code (or a rule) at path:line says."""
@@ -38,6 +41,7 @@ class Evidence:
         return f"{self.what} ({self.path}:{self.line})"
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Finality:
     kind: str = UNKNOWN

@@ -7,8 +7,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .evidence import Finality
+from .pickling import by_fields
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Hop:
     """One step of a chain: `function` at `path:line`, reached `via` something.
@@ -23,6 +25,7 @@ class Hop:
     via: str
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Finding:
     rule: str

@@ -7,6 +7,9 @@ leave a cache keyed by stale code.
   every package module they import, directly or not, and the data files those
   modules name (`queries/facts.scm`, `kernel/apis.yaml`).
 - The saved program tables by the call graph, found the same way from `graph`.
+- Saved site readings (what `parse.onsite` read from a file's bytes) by
+  `parse.onsite` found the same way, and the module that stores them
+  (`search/sources.py`); each reading also carries the digest of its file.
 - Saved findings by every file of the package but the presentation modules
   (`PRESENTATION`: the command line, its options and outputs, the report
   formats, the hook; a test checks that nothing else imports them) and the
@@ -29,6 +32,8 @@ PACKAGE = "putlint"
 ROOT = Path(__file__).resolve().parent
 EXTRACTOR = ("putlint.parse", "putlint.tree")
 GRAPH = ("putlint.graph",)
+READINGS = ("putlint.parse.onsite", "putlint.sitefacts")
+READINGS_STORE = "search/sources.py"
 PRESENTATION = ("__main__.py", "cli.py", "hook.py", "options.py", "outputs.py", "report/")
 _DATA_SUFFIXES = (".scm", ".yaml")
 _IMPORT = re.compile(
@@ -70,6 +75,11 @@ def extractor_files() -> tuple[str, ...]:
 @cache
 def graph_files() -> tuple[str, ...]:
     return closure(GRAPH)
+
+
+@cache
+def readings_files() -> tuple[str, ...]:
+    return tuple(sorted({*closure(READINGS), READINGS_STORE}))
 
 
 @cache

@@ -29,6 +29,7 @@ from .processes import alive
 from .graph import Program
 from .index import IndexRun
 from .ruleset import Limits
+from .search.sources import merge_readings
 
 
 def cache_file(index_file: Path, scopes: tuple[str, ...], suffix: str) -> Path:
@@ -134,6 +135,34 @@ def saved_findings(index_file: Path, scopes: tuple[str, ...]) -> Saved:
     )
 
 
+def saved_edges(index_file: Path, scopes: tuple[str, ...]) -> Saved:
+    """The edges the saved findings' searches saw (`search.edges.EdgeRows`), under their key."""
+    return Saved(cache_file(index_file, scopes, "edges"), b"putlint-edges 1\n", _unmarshal_without_gc, marshal.dumps)
+
+
+def saved_readings(index_file: Path, scopes: tuple[str, ...]) -> Saved:
+    """Site readings (`search.sources.Readings`) of the files searches read."""
+    return Saved(cache_file(index_file, scopes, "readings"), b"putlint-readings 1\n", _unmarshal_without_gc, marshal.dumps)
+
+
+def readings_key() -> str:
+    return fingerprints.fingerprint(fingerprints.readings_files())
+
+
+def known_readings(saved: Saved, warnings: list[str]) -> dict:
+    """The saved readings when the reading code is the one they were made with, else none."""
+    value = saved.get(readings_key(), warnings)
+    return value if isinstance(value, dict) else {}
+
+
+def keep_readings(saved: Saved, known: dict, learned: dict, warnings: list[str]) -> None:
+    """Save `known` with what a search of the whole tree `learned`, when it learned anything."""
+    if learned:
+        united = dict(known)
+        merge_readings(united, learned)
+        saved.write(readings_key(), united, warnings)
+
+
 def program_key(index_run: IndexRun) -> str:
     """What saved program tables are computed from: the index content and the graph code."""
     return fingerprints.fingerprint(fingerprints.graph_files(), index_run.content_key)
@@ -149,12 +178,14 @@ def read_ahead(saved: Saved, index_file: Path, limits: Limits, paths: Iterable[s
         reader = store.Reader(index_file)
     except store.CorruptIndex:
         return None
+    gc.disable()  # as in `_unmarshal_without_gc`: millions of new rows, and nothing to collect
     try:
         program = Program.from_tables(saved.value, reader.load_file, limits.fanout, limits.fanout_near)
         program.load_bodies(paths)
     except (store.CorruptIndex, ValueError, TypeError):
         return None
     finally:
+        gc.enable()
         reader.close()
     program.set_fetch(None)
     return program
@@ -187,6 +218,12 @@ def open_program(
         program = Program.build(index.load_rows(index_run.files), limits.fanout, limits.fanout_near)
         saved.write(key, program.tables(), warnings)
     # The tables live until the process ends: keep the collector from walking
-    # their millions of containers on every full collection during the search.
+    # their millions of containers on every full collection during the search,
+    # and keep the last program from being freed object by object when its
+    # command returns (most of a second; `cli.run` leaves without freeing).
     gc.freeze()
+    _LAST_PROGRAM[:] = [program]
     return program
+
+
+_LAST_PROGRAM: list[Program] = []

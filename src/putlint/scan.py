@@ -13,8 +13,8 @@ from . import coverage, store
 from .findings import Finding, ScanRun
 from .index import update_index_while
 from .ruleset import RuleSet
-from .saved import open_program, saved_program
-from .search import search_contexts
+from .saved import keep_readings, known_readings, open_program, saved_program, saved_readings
+from .search import Memo, search_contexts
 from .suppress import AllowEntry, load_allowlist, mark_suppressed
 from .search.sources import tree_reader
 from .tree import in_scope
@@ -43,8 +43,8 @@ def _scan(
     """`allowlist`, when given, replaces the one read from `config` (default TREE/.putlint.toml)."""
     started = time.monotonic()
     index_file = store.index_path(cache_dir, root)
-    index_run, saved = update_index_while(
-        lambda: saved_program(index_file, graph_scopes).read(),
+    index_run, (saved, readings) = update_index_while(
+        lambda: (saved_program(index_file, graph_scopes).read(), saved_readings(index_file, graph_scopes).read()),
         root=root, cache_dir=cache_dir, scopes=graph_scopes, excludes=excludes, jobs=jobs, progress=progress,
     )
     indexed = time.monotonic()
@@ -52,6 +52,7 @@ def _scan(
     with store.Index(index_run.index_file, root) as index:
         program = open_program(index, index_run, rules.limits, warnings, saved)
         loaded = time.monotonic()
+        known, learned = Memo(known_readings(readings, warnings)), Memo()
         results = search_contexts(
             program,
             rules,
@@ -59,7 +60,10 @@ def _scan(
             jobs=jobs or os.cpu_count() or 1,
             reopen=lambda: store.Index(index.path, root).load_file,
             sources=tree_reader(root),
+            known=known,
+            learned=learned,
         )
+        keep_readings(readings, known.readings, learned.readings, warnings)
         lost = [u for path, rows in index.lost_functions(index_run.files) for u in coverage.of_lost(path, rows)]
     unanalysed = (*coverage.of_files(index_run.problems), *lost, *coverage.of_searches(results, rules.limits))
     findings = sorted((f for result in results.values() for f in result.findings), key=Finding.sort_key)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from .pickling import by_fields
+
 _NAME = re.compile(r"[A-Za-z_]\w*")
 _VARIABLE = re.compile(r"(?<![\w.>])[A-Za-z_]\w*")  # a name that is not a member (`.x`, `->x`)
 
@@ -27,6 +29,7 @@ def _names(text: str) -> set[str]:
 #   ("text", compact)   anything else, spaces removed: `d_inode(dn)`
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Condition:
     """`expr` is known to be true (`holds`) or false at a call site, because an
@@ -38,6 +41,7 @@ class Condition:
     line: int
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class CallSite:
     """One call in a function body, with what its arguments are (expressions,
@@ -52,6 +56,7 @@ class CallSite:
     result: str = ""  # the name its value is stored in: `inode` for `inode = igrab(x)`
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Region:
     """A part of a function that may run fewer times than what encloses it:
@@ -66,6 +71,7 @@ class Region:
     line: int
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Exit:
     """A statement that leaves the normal flow: `return`, `goto` (with the
@@ -80,6 +86,7 @@ class Exit:
     regions: tuple[Region, ...] = ()  # the regions around it, as for a call
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class Flow:
     """Where each call of a body runs (aligned with `FunctionBody.calls`): its
@@ -95,6 +102,7 @@ class Flow:
     label_regions: tuple[tuple[Region, ...], ...] = ()  # aligned with `labels`
 
 
+@by_fields
 @dataclass(frozen=True, slots=True)
 class FunctionBody:
     """A function's parameters, those it assigns to (so a caller's value no

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import NamedTuple
 
 from .. import facts
 from .bodies import Bodies
@@ -17,9 +18,9 @@ CALLBACK = "callback"
 POINTER_VAR = "pointer"
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
-    """One resolved step: caller -> target at a call site."""
+class Edge(NamedTuple):
+    """One resolved step: caller -> target at a call site. A tuple: searches
+    make and read hundreds of thousands of them, and saved ones are rows."""
 
     target: int  # function id, or -1 for a name with no definition (macro, extern)
     callee: str  # the name as written at the site

@@ -25,38 +25,71 @@ from ..ruleset import RuleSet
 from .stats import ContextStats
 
 
+# (function, affinity or "") -> (edges, fan-out cuts) as plain rows: what a search of
+# the same program and rules can start from (see `EdgeView.export`).
+EdgeRows = dict[tuple[int, str], tuple[tuple[tuple, ...], tuple[tuple, ...]]]
+
+
 class EdgeView:
     """`program.edges` with deferrals and cut edges removed, cached per
-    (function, affinity) and with the fan-out cuts counted once per context."""
+    (function, affinity), with the fan-out cuts counted once per context.
 
-    def __init__(self, program: Program, rules: RuleSet):
+    `known` are the rows of an earlier view of the same program and rules
+    (`export`); `stale(function)`, when given, says which of them a change of
+    the program since then has made invalid."""
+
+    def __init__(self, program: Program, rules: RuleSet, known: EdgeRows | None = None, stale=None):
         self.program = program
         self.callbacks = rules.callbacks
         self.deferrals = frozenset(d.function for d in rules.deferrals)
         self.opaque = frozenset(d.function for d in rules.opaque)
         self.cut_edges = frozenset((c.caller, c.callee) for c in rules.cut_edges)
-        self._cache: dict[tuple[int, str], list[Edge]] = {}
+        self._cache: dict[tuple[int, str], tuple[list[Edge], list[Cut]]] = {}
+        self._known = known or {}
+        self._stale = stale
+        self._counted: set[tuple[int, tuple[int, str]]] = set()  # (id of a cut list, key) already counted in it
 
     def of(self, function: int, affinity: str, stats: ContextStats) -> list[Edge]:
         """The calls of `function` a search may follow (see the module table)."""
         stats.expanded.add(function)
         program = self.program
         key = (function, affinity if program.depends_on_affinity(function) else "")
-        edges = self._cache.get(key)
-        if edges is None:
-            cuts: list[Cut] = []
-            edges = program.edges(function, affinity, self.callbacks, cuts)
-            caller = program.func_name[function]
-            edges = [
-                e
-                for e in edges
-                if not self.cuts(self.cut_edges, caller, e)
-                and (e.target < 0 or program.func_name[e.target] not in self.deferrals)
-                and e.callee not in self.deferrals
-            ]
-            self._cache[key] = edges
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = self._from_known(key) or self._resolved(function, affinity)
+        edges, cuts = cached
+        if cuts and (id(stats.fanout_cuts), key) not in self._counted:
+            self._counted.add((id(stats.fanout_cuts), key))
             stats.fanout_cuts.extend(cuts)
         return edges
+
+    def _resolved(self, function: int, affinity: str) -> tuple[list[Edge], list[Cut]]:
+        program = self.program
+        cuts: list[Cut] = []
+        edges = program.edges(function, affinity, self.callbacks, cuts)
+        caller = program.func_name[function]
+        edges = [
+            e
+            for e in edges
+            if not self.cuts(self.cut_edges, caller, e)
+            and (e.target < 0 or program.func_name[e.target] not in self.deferrals)
+            and e.callee not in self.deferrals
+        ]
+        return edges, cuts
+
+    def _from_known(self, key: tuple[int, str]) -> tuple[list[Edge], list[Cut]] | None:
+        rows = self._known.get(key)
+        if rows is None or (self._stale is not None and self._stale(key[0])):
+            return None
+        edge_rows, cut_rows = rows
+        return list(map(Edge._make, edge_rows)), [Cut(*row) for row in cut_rows]
+
+    def export(self) -> EdgeRows:
+        """The cache as plain rows (see `EdgeRows`)."""
+        return {
+            key: (tuple(map(tuple, edges)), tuple((c.site, c.field, c.targets) for c in cuts))
+            for key, (edges, cuts) in self._cache.items()
+        }
 
     def cuts(self, pairs, caller: str, edge: Edge) -> bool:
         """Whether (caller, callee) pairs cut this call of `caller`: the callee
@@ -65,3 +98,4 @@ class EdgeView:
 
     def target_name(self, edge: Edge) -> str:
         return self.program.func_name[edge.target] if edge.target >= 0 else edge.callee
+
