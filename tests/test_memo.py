@@ -63,6 +63,25 @@ def test_saved_edges_are_stale_exactly_where_a_patch_can_change_them():
     assert stale_after(patched, ["fs/inode.c"], {"evict"}, set())(d)
 
 
+def test_a_saved_edge_to_a_function_a_patch_removed_is_resolved_again():
+    before = program(BASE_FILES)
+    view = EdgeView(before, NO_RULES)
+    _edges_by_name(before, view)
+    # a_evict goes; the initializer naming it stays, so no ops row changes
+    changed = {"fs/a/super.c": BASE_FILES["fs/a/super.c"].replace("static void a_evict(struct inode *i) { a_wait(); }\n", "")}
+    patched = program(BASE_FILES)
+    changes = {path: extract_rows(text.encode()) for path, text in changed.items()}
+    old = lambda path: extract_rows(BASE_FILES[path].encode())  # noqa: E731
+    names, fields = _changes_symbols(changes, old)
+    assert names == {"a_evict"} and not fields
+    patched.replace_files(changes, old)
+    (evict,) = patched.functions_named("evict")
+    assert not stale_after(patched, changes, names, fields)(evict)
+    started = _edges_by_name(patched, EdgeView(patched, NO_RULES, view.export(), stale_after(patched, changes, names, fields)))
+    assert started == _edges_by_name(patched, EdgeView(patched, NO_RULES))
+    assert [callee for callee, *_ in started[("fs/inode.c", "evict")]] == ["helper"]
+
+
 def test_a_view_started_from_saved_edges_does_not_resolve_them_again(monkeypatch):
     prog = program(BASE_FILES)
     view = EdgeView(prog, NO_RULES)

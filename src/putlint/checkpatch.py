@@ -26,10 +26,12 @@ from .rulefinality import Assumption, assumptions
 from .ruleset import RuleSet
 from .saved import (
     Saved,
+    keep_bodies,
     keep_readings,
     known_readings,
     open_program,
     read_ahead,
+    saved_bodies,
     saved_edges,
     saved_findings,
     saved_program,
@@ -269,6 +271,7 @@ def _base_state(program, index, index_run: IndexRun, rules: RuleSet, jobs: int, 
         state = _search(program, index, rules, jobs, sources, memo=memo, learned=learned)
         saved.findings.write(key, state, warnings)
         saved.edges.write(key, learned.edges, warnings)
+        keep_bodies(saved.bodies, index, index_run, {p for r in state.values() for p in r.dependencies.files}, warnings)
         keep_readings(saved.readings, before, learned.readings, warnings)
         memo.edges = learned.edges
     else:
@@ -280,11 +283,12 @@ def _base_state(program, index, index_run: IndexRun, rules: RuleSet, jobs: int, 
 @dataclass(frozen=True)
 class _SavedState:
     """The saved findings of the tree, the edges their searches saw (same key),
-    and the site readings."""
+    the site readings, and the bodies of the files those searches read."""
 
     findings: Saved
     edges: Saved
     readings: Saved
+    bodies: Saved
 
 
 def check_series(root: Path, rules: RuleSet, cache_dir: Path, patches: list[Patch], *args, **options) -> CheckRun:
@@ -303,7 +307,10 @@ def _read_saved_state(index_file: Path, graph_scopes: tuple[str, ...], rules: Ru
     program_saved = saved_program(index_file, graph_scopes).read()
     findings_saved = saved_findings(index_file, graph_scopes).read()
     state_saved = _SavedState(
-        findings_saved, saved_edges(index_file, graph_scopes).read(), saved_readings(index_file, graph_scopes).read()
+        findings_saved,
+        saved_edges(index_file, graph_scopes).read(),
+        saved_readings(index_file, graph_scopes).read(),
+        saved_bodies(index_file, graph_scopes).read(),
     )
     try:
         read = {
@@ -314,7 +321,7 @@ def _read_saved_state(index_file: Path, graph_scopes: tuple[str, ...], rules: Ru
         }
     except (AttributeError, TypeError):
         read = set()
-    ready = read_ahead(program_saved, index_file, rules.limits, sorted(read))
+    ready = read_ahead(program_saved, index_file, rules.limits, sorted(read), state_saved.bodies)
     return program_saved, state_saved, ready
 
 

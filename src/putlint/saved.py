@@ -28,6 +28,7 @@ from . import faults, fingerprints, store
 from .processes import alive
 from .graph import Program
 from .index import IndexRun
+from .facts import FACT_KINDS, KINDS
 from .ruleset import Limits
 from .search.sources import merge_readings
 
@@ -168,19 +169,51 @@ def program_key(index_run: IndexRun) -> str:
     return fingerprints.fingerprint(fingerprints.graph_files(), index_run.content_key)
 
 
-def read_ahead(saved: Saved, index_file: Path, limits: Limits, paths: Iterable[str]) -> Program | None:
-    """The saved program with the bodies of `paths` read, while another process
-    may still be updating the index: `open_program` keeps it only if the saved
-    tables turn out to be those of the updated index."""
+def saved_bodies(index_file: Path, scopes: tuple[str, ...]) -> Saved:
+    """The call and callback rows of the files the saved findings' searches read
+    (path -> (calls, refs)), under the key of the program tables they go with:
+    one read instead of a query and a decompression per file."""
+    return Saved(cache_file(index_file, scopes, "bodies"), b"putlint-bodies 1\n", _unmarshal_without_gc, marshal.dumps)
+
+
+def keep_bodies(saved: Saved, index: store.Index, index_run: IndexRun, paths: Iterable[str], warnings: list[str]) -> None:
+    """Save the bodies of the files at `paths`, as the index holds them now."""
+    bodies = {}
+    for path in sorted(paths):
+        rows = index.load_file(path)
+        if rows is not None:
+            bodies[path] = (rows[KINDS["calls"]], rows[KINDS["refs"]])
+    saved.write(program_key(index_run), bodies, warnings)
+
+
+def _body_rows(calls_and_refs: tuple) -> tuple:
+    """A file record with only the rows `graph.Bodies` reads."""
+    rows: list[tuple] = [()] * len(FACT_KINDS)
+    rows[KINDS["calls"]], rows[KINDS["refs"]] = calls_and_refs
+    return tuple(rows)
+
+
+def read_ahead(saved: Saved, index_file: Path, limits: Limits, paths: Iterable[str],
+               bodies: Saved | None = None) -> Program | None:
+    """The saved program with the bodies of `paths` read (from `bodies`, when
+    saved with the same key as the tables, else from the index), while another
+    process may still be updating the index: `open_program` keeps it only if
+    the saved tables turn out to be those of the updated index."""
     if saved.value is None:
         return None
     try:
         reader = store.Reader(index_file)
     except store.CorruptIndex:
         return None
+    known = bodies.value if bodies is not None and bodies.key == saved.key and isinstance(bodies.value, dict) else {}
+
+    def fetch(path: str) -> tuple | None:
+        rows = known.get(path)
+        return reader.load_file(path) if rows is None else _body_rows(rows)
+
     gc.disable()  # as in `_unmarshal_without_gc`: millions of new rows, and nothing to collect
     try:
-        program = Program.from_tables(saved.value, reader.load_file, limits.fanout, limits.fanout_near)
+        program = Program.from_tables(saved.value, fetch, limits.fanout, limits.fanout_near)
         program.load_bodies(paths)
     except (store.CorruptIndex, ValueError, TypeError):
         return None

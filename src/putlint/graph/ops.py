@@ -37,7 +37,6 @@ class OpsTable:
         self.pointer_vars: dict[tuple[int, str], list[int]] = defaultdict(list)
         # file -> the ops keys and fields with targets from it, built on the first drop_file (a
         # patch): scanning every table entry per patched file costs more than the patch itself
-        self._file_keys: dict[int, set[tuple[int, object]]] | None = None
 
     # -- saved tables -------------------------------------------------------
 
@@ -95,11 +94,6 @@ class OpsTable:
             if struct_type:
                 self.ops_by_key[(struct_type, field)].append(entry)
             self.ops_by_field[field].append(entry)
-            if self._file_keys is not None:
-                keys = self._file_keys.setdefault(file_index, set())
-                if struct_type:
-                    keys.add((0, (struct_type, field)))
-                keys.add((1, field))
 
     def drop_file(self, file_index: int, old: tuple | None, new: tuple | None) -> None:
         if old:
@@ -108,19 +102,22 @@ class OpsTable:
                     del self.member_types[(struct_type, member)]
         for key in [key for key in self.pointer_vars if key[0] == file_index]:
             del self.pointer_vars[key]
-        tables = (self.ops_by_key, self.ops_by_field)
-        for table_id, key in self._keys_of_file().pop(file_index, ()):
-            table = tables[table_id]
-            table[key] = [entry for entry in table[key] if entry[_FILE] != file_index]
+        # The file's entries sit under the fields its linked rows name, and under
+        # (struct, field) for a struct that field has had an entry for.
+        fields = {field_path.split(".")[-1] for _s, field_path, *_ in old[KINDS["ops_inits"]]} if old else set()
+        if old:
+            fields |= {field for _lhs, field, *_ in old[KINDS["ops_assigns"]] if field}
+        for field in sorted(fields):
+            self._drop_entries(self.ops_by_field, field, file_index)
+            for struct_type in self.field_owners.get(field, ()):
+                if struct_type:
+                    self._drop_entries(self.ops_by_key, (struct_type, field), file_index)
 
-    def _keys_of_file(self) -> dict[int, set[tuple[int, object]]]:
-        if self._file_keys is None:
-            self._file_keys = defaultdict(set)
-            for table_id, table in enumerate((self.ops_by_key, self.ops_by_field)):
-                for key, entries in table.items():
-                    for entry in entries:
-                        self._file_keys[entry[_FILE]].add((table_id, key))
-        return self._file_keys
+    @staticmethod
+    def _drop_entries(table: dict, key, file_index: int) -> None:
+        entries = table.get(key)
+        if entries and any(entry[_FILE] == file_index for entry in entries):
+            table[key] = [entry for entry in entries if entry[_FILE] != file_index]
 
     # -- lookups ------------------------------------------------------------
 

@@ -20,10 +20,14 @@ the call's text or the name of the function it reaches (`cuts`): an ops call
 
 from __future__ import annotations
 
+from functools import partial
+
 from ..graph import Cut, Edge, Program
 from ..ruleset import RuleSet
 from .stats import ContextStats
 
+
+_edge_of_row = partial(tuple.__new__, Edge)  # `Edge._make` without its length check: rows come from `export`
 
 # (function, affinity or "") -> (edges, fan-out cuts) as plain rows: what a search of
 # the same program and rules can start from (see `EdgeView.export`).
@@ -82,7 +86,11 @@ class EdgeView:
         if rows is None or (self._stale is not None and self._stale(key[0])):
             return None
         edge_rows, cut_rows = rows
-        return list(map(Edge._make, edge_rows)), [Cut(*row) for row in cut_rows]
+        edges = list(map(_edge_of_row, edge_rows))
+        dead = self.program.symbols.dead
+        if dead and any(edge.target in dead for edge in edges):
+            return None  # an ops entry can lose its function with no change to the entry's row
+        return edges, [Cut(*row) for row in cut_rows]
 
     def export(self) -> EdgeRows:
         """The cache as plain rows (see `EdgeRows`)."""
