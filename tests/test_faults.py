@@ -91,7 +91,7 @@ def test_a_damaged_index_is_rebuilt_and_the_findings_are_the_same(tree, warm, tm
     assert index_is_valid(cache)
 
 
-@pytest.mark.parametrize("saved", ["program", "findings"])
+@pytest.mark.parametrize("saved", ["program", "findings", "edges", "bodies", "readings"])
 def test_a_damaged_saved_file_is_recomputed(tree, warm, tmp_path, saved):
     cache = copy_of(warm, tmp_path)
     path = the(cache, f"*.{saved}-*")
@@ -100,6 +100,9 @@ def test_a_damaged_saved_file_is_recomputed(tree, warm, tmp_path, saved):
     assert done.returncode == 1, done.stderr
     assert f"warning: cache {path} is damaged" in done.stderr
     assert same_check(done, warm)
+    again = check(tree, cache)
+    assert "is damaged" not in again.stderr
+    assert same_check(again, warm)
 
 
 @contextmanager

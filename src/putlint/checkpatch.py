@@ -30,6 +30,7 @@ from .saved import (
     keep_readings,
     known_readings,
     open_program,
+    program_key,
     read_ahead,
     saved_bodies,
     saved_edges,
@@ -266,18 +267,25 @@ def _base_state(program, index, index_run: IndexRun, rules: RuleSet, jobs: int, 
     rules_text = repr(replace(rules, callbacks=tuple(sorted(rules.callbacks))))
     key = fingerprints.fingerprint(fingerprints.analysis_files(), index_run.content_key, rules_text)
     state = saved.findings.get(key, warnings)
-    if state is None:
+    edges = saved.edges.get(key, warnings) if state is not None else None
+    if state is None or not isinstance(edges, dict):
+        # Findings and edges come from one search: either missing, both are made again.
         before, learned = dict(memo.readings), Memo(edges={})
         state = _search(program, index, rules, jobs, sources, memo=memo, learned=learned)
         saved.findings.write(key, state, warnings)
         saved.edges.write(key, learned.edges, warnings)
-        keep_bodies(saved.bodies, index, index_run, {p for r in state.values() for p in r.dependencies.files}, warnings)
+        keep_bodies(saved.bodies, index, index_run, _files_read(state), warnings)
         keep_readings(saved.readings, before, learned.readings, warnings)
         memo.edges = learned.edges
     else:
-        edges = saved.edges.get(key, warnings)
-        memo.edges = edges if isinstance(edges, dict) else None
+        memo.edges = edges
+        if saved.bodies.get(program_key(index_run), warnings) is None:
+            keep_bodies(saved.bodies, index, index_run, _files_read(state), warnings)
     return state
+
+
+def _files_read(state: _State) -> set[str]:
+    return {path for result in state.values() for path in result.dependencies.files}
 
 
 @dataclass(frozen=True)
@@ -368,6 +376,9 @@ def _check_series(
                                             judge)
             results.append(result)
         limits = coverage.of_searches(overlay.state, rules.limits)
+        if state_saved.readings.problem:
+            # A damaged file of readings: what this run read of the tree's own files replaces it.
+            keep_readings(state_saved.readings, {}, {p: r for p, r in memo.readings.items() if p not in texts}, warnings)
     stats = {
         "files": len(index_run.files),
         "contexts_searched_again": overlay.searched,

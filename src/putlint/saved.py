@@ -153,7 +153,13 @@ def readings_key() -> str:
 def known_readings(saved: Saved, warnings: list[str]) -> dict:
     """The saved readings when the reading code is the one they were made with, else none."""
     value = saved.get(readings_key(), warnings)
-    return value if isinstance(value, dict) else {}
+    if not isinstance(value, dict):
+        return {}
+    return {
+        path: reading
+        for path, reading in value.items()
+        if isinstance(reading, tuple) and len(reading) == 2 and all(isinstance(part, bytes) for part in reading)
+    }
 
 
 def keep_readings(saved: Saved, known: dict, learned: dict, warnings: list[str]) -> None:

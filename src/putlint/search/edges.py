@@ -85,12 +85,16 @@ class EdgeView:
         rows = self._known.get(key)
         if rows is None or (self._stale is not None and self._stale(key[0])):
             return None
-        edge_rows, cut_rows = rows
-        edges = list(map(_edge_of_row, edge_rows))
+        try:
+            edge_rows, cut_rows = rows
+            edges = list(map(_edge_of_row, edge_rows))
+            cuts = [Cut(*row) for row in cut_rows]
+        except (TypeError, ValueError):
+            return None  # a damaged saved row: resolved again
         dead = self.program.symbols.dead
         if dead and any(edge.target in dead for edge in edges):
             return None  # an ops entry can lose its function with no change to the entry's row
-        return edges, [Cut(*row) for row in cut_rows]
+        return edges, cuts
 
     def export(self) -> EdgeRows:
         """The cache as plain rows (see `EdgeRows`)."""

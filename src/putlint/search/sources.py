@@ -57,12 +57,12 @@ class _File:
         self.digest = digest_of(source)
         self.bodies: dict[int, FunctionBody | None] = {}
         self.arguments: dict[tuple[int, int], PutArgument | None] = {}
-        if known is not None and known[0] == self.digest:
-            try:
+        try:
+            if known is not None and known[0] == self.digest:
                 bodies, arguments = pickle.loads(known[1])
                 self.bodies, self.arguments = dict(bodies), dict(arguments)
-            except Exception:  # noqa: BLE001 - a damaged saved reading is read again from the text
-                self.bodies, self.arguments = {}, {}
+        except Exception:  # noqa: BLE001 - a damaged saved reading is read again from the text
+            self.bodies, self.arguments = {}, {}
         self.fresh = False  # read something the known readings did not have
         self._reader: BodyReader | None = None
 
@@ -142,7 +142,10 @@ def merge_readings(into: Readings, more: Readings) -> None:
         if had is None or had[0] != digest:
             into[path] = (digest, blob)
         elif had[1] != blob:
-            bodies, arguments = pickle.loads(had[1])
             more_bodies, more_arguments = pickle.loads(blob)
+            try:
+                bodies, arguments = pickle.loads(had[1])
+            except Exception:  # noqa: BLE001 - a damaged saved reading gives way to the new one
+                bodies, arguments = {}, {}
             united = ({**bodies, **more_bodies}, {**arguments, **more_arguments})
             into[path] = (digest, pickle.dumps(united, protocol=pickle.HIGHEST_PROTOCOL))
