@@ -287,3 +287,38 @@ def test_a_finding_that_disappears_without_a_reason_is_gone_not_fixed():
     _new, fixed, _fixed_by, gone = _compare(
         {(finding.fingerprint, 0): finding}, {}, PatchLines.of(unrelated), judge, lambda path: None, (), {})
     assert (fixed, gone) == ((), (finding,))
+
+
+def test_a_patch_search_starts_from_the_saved_calls_and_readings(cache, monkeypatch):
+    """A warm check resolves again only the calls of functions the patch can
+    have changed and parses only the patched file; the findings are those of
+    a check with no saved state to start from."""
+    from putlint.checkpatch import check_series
+    from putlint.patches import read_patches
+    from putlint.ruleset import load_rules
+    from putlint.search import edges as edges_module, sources as sources_module
+    from putlint.tree import open_tree
+
+    fix = read_patches((PATCHES / "0002-wbfs-defer-iput.patch").read_bytes(), "fix")
+    check_series(open_tree(TREE), load_rules(), Path(cache), read_patches(UNRELATED, "quiet.patch"), jobs=1)
+    resolved, parsed = [], []
+    real_resolved, real_reader = edges_module.EdgeView._resolved, sources_module.BodyReader
+
+    def resolving(view, function, affinity):
+        resolved.append(view.program.path_of(function))
+        return real_resolved(view, function, affinity)
+
+    monkeypatch.setattr(edges_module.EdgeView, "_resolved", resolving)
+    monkeypatch.setattr(sources_module, "BodyReader", lambda source: parsed.append(source) or real_reader(source))
+    warm = check_series(open_tree(TREE), load_rules(), Path(cache), fix, jobs=1)
+    assert set(resolved) == {"fs/wbfs/inode.c"}  # the patched file's functions; nothing there calls a changed name
+    assert len(parsed) == 1 and b"wbfs_drop_later(wbfs_work_of(inode));" in parsed[0]  # the patched text
+
+    for saved in (Path(cache) / "index").glob("*"):
+        if any(f".{kind}-" in saved.name for kind in ("edges", "readings", "bodies")):
+            saved.unlink()
+    resolved.clear()
+    cold = check_series(open_tree(TREE), load_rules(), Path(cache), fix, jobs=1)
+    assert len(set(resolved)) > 1
+    assert [(f.fingerprint, f.line) for f in warm.after] == [(f.fingerprint, f.line) for f in cold.after]
+    assert [f.fingerprint for f in warm.fixed] == [f.fingerprint for f in cold.fixed] != []
