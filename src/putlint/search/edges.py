@@ -52,6 +52,7 @@ class EdgeView:
         self._known = known or {}
         self._stale = stale
         self._counted: set[tuple[int, tuple[int, str]]] = set()  # (id of a cut list, key) already counted in it
+        self._cut_lists: dict[int, list[Cut]] = {}  # those lists, kept so that no other list takes their id
 
     def of(self, function: int, affinity: str, stats: ContextStats) -> list[Edge]:
         """The calls of `function` a search may follow (see the module table)."""
@@ -63,6 +64,7 @@ class EdgeView:
             cached = self._cache[key] = self._from_known(key) or self._resolved(function, affinity)
         edges, cuts = cached
         if cuts and (id(stats.fanout_cuts), key) not in self._counted:
+            self._cut_lists.setdefault(id(stats.fanout_cuts), stats.fanout_cuts)
             self._counted.add((id(stats.fanout_cuts), key))
             stats.fanout_cuts.extend(cuts)
         return edges
