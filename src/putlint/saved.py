@@ -123,8 +123,14 @@ class Saved:
             warnings.append(f"warning: cannot write cache {self.path}: {error}")
 
 
+def _marshalled(index_file: Path, scopes: tuple[str, ...], suffix: str, version: int) -> Saved:
+    """A saved value of plain containers, under the magic line `putlint-<suffix> <version>`."""
+    magic = f"putlint-{suffix} {version}\n".encode()
+    return Saved(cache_file(index_file, scopes, suffix), magic, _unmarshal_without_gc, marshal.dumps)
+
+
 def saved_program(index_file: Path, scopes: tuple[str, ...]) -> Saved:
-    return Saved(cache_file(index_file, scopes, "program"), b"putlint-program 4\n", _unmarshal_without_gc, marshal.dumps)
+    return _marshalled(index_file, scopes, "program", 4)
 
 
 def saved_findings(index_file: Path, scopes: tuple[str, ...]) -> Saved:
@@ -138,12 +144,12 @@ def saved_findings(index_file: Path, scopes: tuple[str, ...]) -> Saved:
 
 def saved_edges(index_file: Path, scopes: tuple[str, ...]) -> Saved:
     """The edges the saved findings' searches saw (`search.edges.EdgeRows`), under their key."""
-    return Saved(cache_file(index_file, scopes, "edges"), b"putlint-edges 1\n", _unmarshal_without_gc, marshal.dumps)
+    return _marshalled(index_file, scopes, "edges", 1)
 
 
 def saved_readings(index_file: Path, scopes: tuple[str, ...]) -> Saved:
     """Site readings (`search.sources.Readings`) of the files searches read."""
-    return Saved(cache_file(index_file, scopes, "readings"), b"putlint-readings 1\n", _unmarshal_without_gc, marshal.dumps)
+    return _marshalled(index_file, scopes, "readings", 1)
 
 
 def readings_key() -> str:
@@ -179,7 +185,7 @@ def saved_bodies(index_file: Path, scopes: tuple[str, ...]) -> Saved:
     """The call and callback rows of the files the saved findings' searches read
     (path -> (calls, refs)), under the key of the program tables they go with:
     one read instead of a query and a decompression per file."""
-    return Saved(cache_file(index_file, scopes, "bodies"), b"putlint-bodies 1\n", _unmarshal_without_gc, marshal.dumps)
+    return _marshalled(index_file, scopes, "bodies", 1)
 
 
 def keep_bodies(saved: Saved, index: store.Index, index_run: IndexRun, paths: Iterable[str], warnings: list[str]) -> None:

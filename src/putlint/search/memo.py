@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from .. import facts
-from ..facts import REF_ROW
-from ..graph import MEMBER_PATH, Program
+from ..graph import Program
 from .edges import EdgeRows
 from .sources import Readings, merge_readings
+from .stats import called_symbols
 
 
 @dataclass
@@ -38,8 +37,8 @@ def stale_after(program: Program, paths: Iterable[str], names: Iterable[str], fi
     `paths` that changed the definitions of `names` and the ops entries or
     member types of `fields` (see `checkpatch._changed_symbols`): a function
     of such a file, or one that calls such a name or makes an ops call through
-    such a field. The same test, per context, decides which contexts a patch
-    searches again (`stats.Dependencies`)."""
+    such a field (`stats.called_symbols`). The same test, per context, decides
+    which contexts a patch searches again (`stats.Dependencies`)."""
     files = {program.symbols.file_ids[path] for path in paths if path in program.symbols.file_ids}
     names, fields = frozenset(names), frozenset(fields)
     func_file = program.func_file
@@ -49,13 +48,6 @@ def stale_after(program: Program, paths: Iterable[str], names: Iterable[str], fi
             return True
         if not names and not fields:
             return False
-        for _caller, callee, _line, _col, kind, _receiver, _gfp in program.calls_of(function):  # facts.Call
-            if kind == facts.DIRECT:
-                if callee in names:
-                    return True
-            elif kind == facts.MEMBER and fields:
-                if any(part.strip("()*&") in fields for part in MEMBER_PATH.split(callee)[1:]):
-                    return True
-        return any(row[REF_ROW.target] in names for row in program.refs_of(function))
+        return any(symbol in (fields if is_field else names) for symbol, is_field in called_symbols(program, function))
 
     return stale

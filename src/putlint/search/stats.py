@@ -3,6 +3,7 @@ check-patch compares a patch against)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .. import facts
@@ -62,10 +63,20 @@ class Dependencies:
         names = {entry.function for entry in context.entries if entry.function}
         fields = {entry.ops.split(".")[-1] for entry in context.entries if entry.ops}
         for function in expanded:
-            for _caller, callee, _line, _col, kind, _receiver, _gfp in program.calls_of(function):  # facts.Call
-                if kind == facts.DIRECT:
-                    names.add(callee)
-                elif kind == facts.MEMBER:
-                    fields.update(part.strip("()*&") for part in MEMBER_PATH.split(callee)[1:])
-            names.update(row[REF_ROW.target] for row in program.refs_of(function))
+            for symbol, is_field in called_symbols(program, function):
+                (fields if is_field else names).add(symbol)
         return cls(frozenset(program.path_of(f) for f in expanded), frozenset(names), frozenset(fields))
+
+
+def called_symbols(program: Program, function: int) -> Iterator[tuple[str, bool]]:
+    """What `function`'s edges depend on outside its own file, as (symbol, is a
+    field): the names it calls directly or passes as callbacks, and the member
+    names on the paths of its ops calls."""
+    for _caller, callee, _line, _col, kind, _receiver, _gfp in program.calls_of(function):  # facts.Call
+        if kind == facts.DIRECT:
+            yield callee, False
+        elif kind == facts.MEMBER:
+            for part in MEMBER_PATH.split(callee)[1:]:
+                yield part.strip("()*&"), True
+    for row in program.refs_of(function):
+        yield row[REF_ROW.target], False

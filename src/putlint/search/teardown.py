@@ -109,7 +109,7 @@ class Teardown:
         for edge in calls:
             inside = masked or bool(scopes) and any(start < edge.line < end for start, end in scopes)
             target_name = edges.target_name(edge)
-            if cuts and ((caller_name, edge.callee) in cuts or (caller_name, target_name) in cuts):
+            if edges.cuts(cuts, caller_name, edge):
                 continue
             wait = wait_functions.get(edge.callee) or wait_functions.get(target_name)
             if wait is None and not inside and edge.gfp:
